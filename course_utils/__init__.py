@@ -1,0 +1,15 @@
+"""Helpers shared by every notebook of the deep-learning workbook.
+
+Modules (import them by name, e.g. ``from course_utils import numerics``):
+
+- ``numerics``  overflow-safe sigmoid, log-sigmoid, softmax, logsumexp
+- ``gradcheck`` central-difference gradient checks with per-tensor reports
+- ``symbolic``  SymPy answer parsing (whitelisted) and equivalence checks
+- ``variants``  per-student parameters derived from the student id
+- ``checks``    visible/hidden test helpers with clear failure messages
+- ``data``      IDX loaders for (Fashion-)MNIST, offline first
+- ``explorer``  ipywidgets loss-surface explorer (1-D slice and 2-D surface)
+- ``training``  progress bars, grading-mode budgets and curve plots
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,139 @@
+"""Helpers for notebook test cells: clear messages, no stderr, hidden-test counts.
+
+A test cell looks like::
+
+    with checking("1.2 ReLU gradient", hidden=3) as check:
+        check.close("df/db at b+xw=2", relu_grad(1.0, 1.0, 1.0)[0], 1.0, where="relu_grad")
+        ### BEGIN HIDDEN TESTS
+        ...three more check.* calls...
+        ### END HIDDEN TESTS
+
+Inside ``checking``: warnings and stderr are captured and reported on stdout
+(nbgrader scores any stderr output in a test cell as 0, so a correct answer
+that triggers a RuntimeWarning would otherwise lose its points), an exception
+raised by the student's code becomes a ``CheckFailed`` that names the
+question, and on success the cell prints how many hidden tests remain.
+"""
+import contextlib
+import io
+import os
+import warnings
+
+import numpy as np
+
+from . import symbolic
+
+
+class CheckFailed(AssertionError):
+    """A check did not pass; the message says expected, got and where to look."""
+
+
+def _fmt(value, limit=200):
+    text = np.array2string(value, precision=6, threshold=20) if isinstance(value, np.ndarray) \
+        else repr(value)
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def _where(where):
+    return f"\n  where to look: {where}" if where else ""
+
+
+class Checker:
+    """The ``check`` object of a test cell; each method raises CheckFailed or counts a pass."""
+
+    def __init__(self, question):
+        self.question = question
+        self.passed = 0
+
+    def _fail(self, what, message, where):
+        raise CheckFailed(f"[{self.question}] {what}: {message}{_where(where)}")
+
+    def _ok(self):
+        self.passed += 1
+
+    def true(self, what, condition, message="", where=""):
+        """Pass when ``condition`` is truthy."""
+        if not bool(condition):
+            self._fail(what, message or "condition is false", where)
+        self._ok()
+
+    def equal(self, what, got, expected, where=""):
+        """Exact equality (ints, strings, sets, tuples)."""
+        if got != expected:
+            self._fail(what, f"expected {_fmt(expected)}, got {_fmt(got)}", where)
+        self._ok()
+
+    def close(self, what, got, expected, rtol=1e-7, atol=1e-12, where=""):
+        """Arrays or numbers equal to a relative tolerance; shapes must match."""
+        expected = np.asarray(expected, dtype=float)
+        try:
+            got_arr = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            self._fail(what, f"expected numbers of shape {expected.shape}, got {_fmt(got)}", where)
+        if got_arr.shape != expected.shape:
+            self._fail(what, f"expected shape {expected.shape}, got shape {got_arr.shape}", where)
+        if not np.all(np.isfinite(got_arr)):
+            self._fail(what, f"got non-finite values (inf or NaN): {_fmt(got_arr)}", where)
+        if not np.allclose(got_arr, expected, rtol=rtol, atol=atol):
+            err = np.max(np.abs(got_arr - expected) / (np.abs(expected) + atol))
+            self._fail(what, f"expected {_fmt(expected)}, got {_fmt(got_arr)} "
+                             f"(max relative error {err:.2e} > {rtol:.0e})", where)
+        self._ok()
+
+    def gradients(self, what, report, where=""):
+        """A gradcheck.GradReport in which every tensor passed."""
+        if not report.passed:
+            self._fail(what, f"gradient check failed for {report.failed()}\n{report}", where)
+        self._ok()
+
+    def sympy_equal(self, what, answer, reference, symbols, where="", **kwargs):
+        """A symbolic answer equivalent to ``reference`` (see symbolic.equivalent)."""
+        if answer is None or answer is Ellipsis:
+            self._fail(what, "no expression given yet", where)
+        result = symbolic.equivalent(answer, reference, symbols, **kwargs)
+        if not result:
+            self._fail(what, f"not equivalent to the expected expression: {result.message}", where)
+        self._ok()
+
+
+def grading_mode():
+    """'autograde' or 'validate' when nbgrader runs the notebook, else None."""
+    return os.environ.get("NBGRADER_EXECUTION") or None
+
+
+@contextlib.contextmanager
+def checking(question, hidden=0):
+    """Run a test cell's checks with warnings/stderr captured; see module docstring.
+
+    hidden: how many hidden checks this cell runs at grading (shown to students).
+    """
+    check = Checker(question)
+    stderr = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(stderr):
+        warnings.simplefilter("always")
+        try:
+            yield check
+        except CheckFailed:
+            raise
+        except NotImplementedError as exc:
+            raise CheckFailed(f"[{question}] not answered yet: the answer cell still raises "
+                              f"NotImplementedError. Replace it with your code.") from exc
+        except NameError as exc:
+            raise CheckFailed(f"[{question}] {exc}: run your answer cell above first "
+                              f"(or it is not answered yet).") from exc
+        except Exception as exc:  # the student's code raised: say where
+            raise CheckFailed(f"[{question}] your code raised {type(exc).__name__}: {exc}") from exc
+        finally:
+            notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+            if notes or stderr.getvalue():
+                print(f"note: your code emitted {len(notes)} warning(s) (not penalised): "
+                      + "; ".join(notes[:3]) + (f"; stderr: {stderr.getvalue()[:200]!r}"
+                                                if stderr.getvalue() else ""))
+    if grading_mode() == "autograde":
+        print(f"✓ {question}: all {check.passed} checks passed.")
+    elif hidden:
+        print(f"✓ {question}: {check.passed} visible checks passed. "
+              f"{hidden} hidden test(s) will run at grading.")
+    else:
+        print(f"✓ {question}: {check.passed} checks passed (no hidden tests for this part).")
+

@@ -1,0 +1,160 @@
+"""SymPy answers: whitelisted parsing, equivalence checks, and SymPy-vs-NumPy checks.
+
+A student's symbolic answer (a SymPy expression or matrix, or a string) is
+judged equivalent to the reference when ``simplify(answer - reference)`` is
+zero within a time limit, or, if simplification is slow or inconclusive, when
+both agree at ``probes`` random points to a relative tolerance. A numeric
+disagreement always wins: it comes with the point where the two differ.
+"""
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_application,
+                                        parse_expr, standard_transformations)
+
+ALLOWED_FUNCTIONS = {
+    name: getattr(sp, name) for name in (
+        "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan",
+        "Abs", "Max", "Min", "sign", "Heaviside", "Piecewise", "Rational", "pi", "E",
+        "Matrix", "eye", "zeros", "ones", "diag", "Sum", "Integer", "Float", "Symbol",
+    )
+}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_TRANSFORMS = standard_transformations + (convert_xor, implicit_multiplication_application)
+
+
+class UnsafeExpression(ValueError):
+    """Raised for an answer string that uses names outside the whitelist."""
+
+
+def parse(text, symbols):
+    """Parse ``text`` into SymPy using only ``symbols`` and ALLOWED_FUNCTIONS.
+
+    symbols: dict name -> sp.Symbol (or an iterable of Symbols). ``^`` means power.
+    Raises UnsafeExpression naming the first name that is not allowed.
+    """
+    if not isinstance(symbols, dict):
+        symbols = {str(s): s for s in symbols}
+    if "__" in text or any(c in text for c in ";\n`$!@"):
+        raise UnsafeExpression(f"the answer {text!r} contains characters not allowed in a formula")
+    allowed = dict(ALLOWED_FUNCTIONS, **symbols)
+    for name in _IDENTIFIER.findall(text):
+        if name not in allowed:
+            raise UnsafeExpression(
+                f"{name!r} is not allowed in an answer; use the symbols "
+                f"{sorted(symbols)} and functions such as exp, log, sqrt, Max, Piecewise")
+    return parse_expr(text, local_dict=allowed, global_dict={"__builtins__": {}, **allowed},
+                      transformations=_TRANSFORMS)
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds):
+    """Raise _Timeout after ``seconds`` (main thread only; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _Timeout()
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass
+class Equivalence:
+    """Outcome of ``equivalent``: truthy when the expressions agree."""
+    ok: bool
+    method: str
+    message: str
+    point: dict = None
+
+    def __bool__(self):
+        return self.ok
+
+
+def _as_matrix(expr):
+    return expr if isinstance(expr, sp.MatrixBase) else sp.Matrix([[expr]])
+
+
+def _probe(answer, reference, symbols, probes, domain, rtol, seed):
+    """Compare both at random points; returns an Equivalence or None if no point was usable."""
+    rng = np.random.default_rng(seed)
+    f_ans = sp.lambdify(symbols, answer, modules="numpy")
+    f_ref = sp.lambdify(symbols, reference, modules="numpy")
+    used = 0
+    for _ in range(20 * probes):
+        point = rng.uniform(*domain, size=len(symbols))
+        with np.errstate(all="ignore"):
+            want = np.asarray(f_ref(*point), dtype=complex)
+            got = np.asarray(f_ans(*point), dtype=complex)
+        if not np.all(np.isfinite(want)):
+            continue
+        used += 1
+        if not np.all(np.isfinite(got)) or np.any(np.abs(got - want) > rtol * (1 + np.abs(want))):
+            values = {str(s): float(v) for s, v in zip(symbols, point)}
+            return Equivalence(False, "probe", f"differs at {values}: expected "
+                               f"{np.real_if_close(want).tolist()}, got {np.real_if_close(got).tolist()}",
+                               values)
+        if used == probes:
+            return Equivalence(True, "probe", f"agrees with the reference at {probes} random points")
+    return None
+
+
+def equivalent(answer, reference, symbols, time_limit=2.0, probes=20, domain=(-2.0, 2.0),
+               rtol=1e-8, seed=0):
+    """Is ``answer`` (SymPy object or string) equal to ``reference`` as a function of ``symbols``?
+
+    symbols: ordered list of the free Symbols. Matrices are compared entrywise;
+    shapes must match. Numeric probes use points uniform in ``domain``.
+    """
+    symbols = list(symbols)
+    if isinstance(answer, str):
+        answer = parse(answer, symbols)
+    answer, reference = sp.sympify(answer), sp.sympify(reference)
+    a_mat, r_mat = _as_matrix(answer), _as_matrix(reference)
+    if a_mat.shape != r_mat.shape:
+        return Equivalence(False, "shape", f"expected shape {r_mat.shape}, got {a_mat.shape}")
+    extra = (a_mat.free_symbols - set(symbols))
+    if extra:
+        return Equivalence(False, "symbols", f"uses unknown symbols {sorted(map(str, extra))}")
+    probed = _probe(a_mat, r_mat, symbols, probes, domain, rtol, seed)
+    if probed is not None and not probed.ok:
+        return probed
+    try:
+        with _time_limit(time_limit):
+            if sp.simplify(a_mat - r_mat).is_zero_matrix:
+                return Equivalence(True, "simplify", "simplifies to the reference")
+    except _Timeout:
+        pass
+    if probed is None:
+        return Equivalence(False, "probe", f"no point in {domain} where the reference is finite")
+    return probed
+
+
+def check_against_numpy(expr, symbols, numpy_fn, points, rtol=1e-7):
+    """Max relative error between a lambdified SymPy ``expr`` and ``numpy_fn`` at ``points``.
+
+    points: array (P, len(symbols)); numpy_fn takes one point's coordinates as
+    positional arguments, like the lambdified expression. Returns a float.
+    """
+    f = sp.lambdify(list(symbols), expr, modules="numpy")
+    worst = 0.0
+    for point in np.atleast_2d(points):
+        want = np.asarray(f(*point), dtype=float)
+        got = np.asarray(numpy_fn(*point), dtype=float)
+        worst = max(worst, float(np.max(np.abs(got - want) / (np.abs(want) + 1e-12))))
+    return worst
