@@ -34,7 +34,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 c.Execute.skip_cells_with_tag = skip_tag()
 c.Execute.timeout = 120  # seconds per cell; training cells use short budgets when grading
-c.Execute.allow_errors = True
 c.OverwriteCells.add_missing_cells = True
 
 # Students: assignment list and Validate in JupyterLab; instructors: formgrader.

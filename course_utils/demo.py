@@ -1,0 +1,148 @@
+"""The grading round trip with stock nbgrader commands, on the bundled example submissions.
+
+    python -m course_utils.demo release ps1     # nbgrader generate_assignment -> release/
+    python -m course_utils.demo all ps1         # release, submit examples, autograde,
+                                                # feedback, export grades.csv, score table
+
+Run from anywhere; it works in the course root (the folder with nbgrader_config.py).
+Every step overwrites its own output, so the demo can be rerun.
+
+Example submissions live in ``examples/<assignment>/<student>/``:
+
+- ``from.txt``: ``source`` (the reference solution) or ``release`` (a blank copy);
+- ``<grade_id>.py`` files: replacement sources for those answer cells (e.g. plausible mistakes);
+- ``expected.json``: the test cells that must fail, ``{"fail": [grade_id, ...]}``.
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def course_root():
+    """The course folder: the current one if it has nbgrader_config.py, else the repo root."""
+    here = Path.cwd()
+    return here if (here / "nbgrader_config.py").exists() else ROOT
+
+
+def nbgrader(root, *args):
+    """Run one stock nbgrader command in the course root; raises on failure."""
+    bin_dir = Path(sys.executable).parent  # nbgrader runs `alembic` from PATH
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    print("$ nbgrader", " ".join(args), flush=True)
+    subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=root, env=env, check=True)
+
+
+def release(root, assignment):
+    nbgrader(root, "generate_assignment", assignment, "--force")
+
+
+def example_students(root, assignment):
+    """Folders of the bundled example submissions of one assignment."""
+    return sorted(p for p in (root / "examples" / assignment).iterdir() if p.is_dir())
+
+
+def build_submission(root, assignment, example):
+    """Write submitted/<student>/<assignment>/ from one example folder."""
+    origin = (example / "from.txt").read_text().strip()
+    if origin not in ("source", "release"):
+        raise ValueError(f"{example / 'from.txt'} must say 'source' or 'release', not {origin!r}")
+    target = root / "submitted" / example.name / assignment
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    replacements = {p.stem: p.read_text() for p in example.glob("*.py")}
+    for notebook_path in sorted((root / origin / assignment).glob("*.ipynb")):
+        nb = nbformat.read(notebook_path, as_version=4)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in replacements:
+                cell.source = replacements.pop(grade_id).rstrip("\n")
+        nbformat.write(nb, target / notebook_path.name)
+    if replacements:
+        raise ValueError(f"{example}: no answer cells named {sorted(replacements)}")
+    return target
+
+
+def submit_examples(root, assignment):
+    for example in example_students(root, assignment):
+        print(f"submitted/{example.name}/{assignment}: from {(example / 'from.txt').read_text().strip()}")
+        build_submission(root, assignment, example)
+
+
+def autograde(root, assignment):
+    nbgrader(root, "autograde", assignment, "--force", "--create")
+
+
+def feedback(root, assignment):
+    nbgrader(root, "generate_feedback", assignment, "--force")
+
+
+def export(root):
+    nbgrader(root, "export", "--to", str(root / "grades.csv"))
+
+
+def test_scores(root, assignment):
+    """{student: {grade_id: (auto_score, max_score)}} for the auto-graded cells, from the gradebook."""
+    from nbgrader.api import Gradebook  # slow import: only when a table is asked for
+
+    scores = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id="dl-workbook") as gradebook:
+        for submission in gradebook.assignment_submissions(assignment):
+            scores[submission.student.id] = {
+                grade.name: (grade.auto_score, grade.max_score)
+                for notebook in submission.notebooks for grade in notebook.grades
+                if grade.cell_type == "code"}
+    return dict(sorted(scores.items()))
+
+
+def score_table(root, assignment):
+    """The per-student table printed at the end, from grades.csv and the autograded notebooks."""
+    with open(root / "grades.csv", newline="") as fh:
+        totals = {row["student_id"]: row for row in csv.DictReader(fh) if row["assignment"] == assignment}
+    lines = [f"{'student':<16} {'auto score':>11} {'total (csv)':>12}  failed tests"]
+    for student, cells in test_scores(root, assignment).items():
+        row = totals.get(student, {})
+        total = f"{float(row['score']):.1f}/{float(row['max_score']):.1f}" if row else "n/a"
+        if any(score is None for score, _ in cells.values()):
+            lines.append(f"{student:<16} {'NOT GRADED':>11} {total:>12}  (autograde did not score it)")
+            continue
+        got = sum(score for score, _ in cells.values())
+        out_of = sum(points for _, points in cells.values())
+        failed = [gid for gid, (score, points) in cells.items() if score < points]
+        lines.append(f"{student:<16} {got:>5.1f}/{out_of:<5.1f} {total:>12}  {', '.join(failed) or '-'}")
+    return "\n".join(lines)
+
+
+def run_all(root, assignments):
+    for assignment in assignments:
+        release(root, assignment)
+        submit_examples(root, assignment)
+        autograde(root, assignment)
+        feedback(root, assignment)
+    export(root)
+    for assignment in assignments:
+        print(f"\n== {assignment}: automatic points (manual questions are pending) ==")
+        print(score_table(root, assignment))
+    print(f"\nfeedback HTML: {root / 'feedback'}/<student>/<assignment>/\ngrades: {root / 'grades.csv'}")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2 or argv[0] not in ("release", "all"):
+        sys.exit("usage: python -m course_utils.demo {release|all} ASSIGNMENT [ASSIGNMENT ...]")
+    root = course_root()
+    if argv[0] == "release":
+        for assignment in argv[1:]:
+            release(root, assignment)
+    else:
+        run_all(root, argv[1:])
+
+
+if __name__ == "__main__":
+    main()
