@@ -36,6 +36,12 @@ c.Execute.skip_cells_with_tag = skip_tag()
 c.Execute.timeout = 120  # seconds per cell; training cells use short budgets when grading
 c.OverwriteCells.add_missing_cells = True
 
-# Students: assignment list and Validate in JupyterLab; instructors: formgrader.
-c.Exchange.root = str(ROOT / ".exchange")
-c.Exchange.path_includes_course = True
+
+
+# Feedback shows each test cell's verdict and message but not the hidden test code, so hidden
+# tests (and the reference values inside them) can be reused next year.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -17,6 +17,7 @@ question, and on success the cell prints how many hidden tests remain.
 import contextlib
 import io
 import os
+import traceback
 import warnings
 
 import numpy as np
@@ -96,6 +97,26 @@ class Checker:
         self._ok()
 
 
+def _show_check_failures_briefly():
+    """In IPython, print a failed check as its message only, without the test cell's code.
+
+    The full traceback would quote the lines of the test cell, hidden tests included, into the
+    notebook and the feedback; the message already says what was expected and where to look.
+    """
+    try:
+        shell = get_ipython()  # noqa: F821 (defined inside IPython only)
+    except NameError:
+        return
+    if getattr(shell, "_course_check_handler", False):
+        return
+
+    def brief(shell, etype, value, tb, tb_offset=None):
+        shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+    shell.set_custom_exc((CheckFailed,), brief)
+    shell._course_check_handler = True
+
+
 def grading_mode():
     """'autograde' or 'validate' when nbgrader runs the notebook, else None."""
     return os.environ.get("NBGRADER_EXECUTION") or None
@@ -107,6 +128,7 @@ def checking(question, hidden=0):
 
     hidden: how many hidden checks this cell runs at grading (shown to students).
     """
+    _show_check_failures_briefly()
     check = Checker(question)
     stderr = io.StringIO()
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(stderr):
@@ -122,7 +144,9 @@ def checking(question, hidden=0):
             raise CheckFailed(f"[{question}] {exc}: run your answer cell above first "
                               f"(or it is not answered yet).") from exc
         except Exception as exc:  # the student's code raised: say where
-            raise CheckFailed(f"[{question}] your code raised {type(exc).__name__}: {exc}") from exc
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            raise CheckFailed(f"[{question}] your code raised {type(exc).__name__}: {exc}\n"
+                              f"  in {frame.name}(), at: {(frame.line or '').strip()}") from exc
         finally:
             notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
             if notes or stderr.getvalue():

@@ -87,7 +87,7 @@ def export(root):
     nbgrader(root, "export", "--to", str(root / "grades.csv"))
 
 
-def test_scores(root, assignment):
+def scores_by_cell(root, assignment):
     """{student: {grade_id: (auto_score, max_score)}} for the auto-graded cells, from the gradebook."""
     from nbgrader.api import Gradebook  # slow import: only when a table is asked for
 
@@ -106,7 +106,7 @@ def score_table(root, assignment):
     with open(root / "grades.csv", newline="") as fh:
         totals = {row["student_id"]: row for row in csv.DictReader(fh) if row["assignment"] == assignment}
     lines = [f"{'student':<16} {'auto score':>11} {'total (csv)':>12}  failed tests"]
-    for student, cells in test_scores(root, assignment).items():
+    for student, cells in scores_by_cell(root, assignment).items():
         row = totals.get(student, {})
         total = f"{float(row['score']):.1f}/{float(row['max_score']):.1f}" if row else "n/a"
         if any(score is None for score, _ in cells.values()):

@@ -1,0 +1,117 @@
+"""The grading round trip, end to end with stock nbgrader, in a scratch copy of the course.
+
+One `make demo`-equivalent run per session (module fixture), run twice to prove it is
+rerunnable; then the release, scores, feedback and export are checked against the
+bundled examples' expectations (examples/<assignment>/<student>/expected.json).
+"""
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils.demo import scores_by_cell
+
+REPO = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
+pytestmark = pytest.mark.pipeline
+
+
+def run_demo(course):
+    result = subprocess.run([sys.executable, "-m", "course_utils.demo", "all", *ASSIGNMENTS],
+                            cwd=course, capture_output=True, text=True)
+    assert result.returncode == 0, f"demo failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A copy of the course without release/ or any generated output, after two demo runs."""
+    course = tmp_path_factory.mktemp("course")
+    for name in ("source", "examples"):
+        shutil.copytree(REPO / name, course / name)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    first = run_demo(course)
+    second = run_demo(course)
+    return {"root": course, "first": first, "second": second}
+
+
+def test_demo_is_rerunnable(course):
+    table = lambda out: out[out.index("== "):]
+    assert table(course["first"]) == table(course["second"])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_release_is_what_nbgrader_generates(course, assignment):
+    generated = sorted((course["root"] / "release" / assignment).rglob("*"))
+    committed = sorted((REPO / "release" / assignment).rglob("*"))
+    assert [p.relative_to(course["root"]) for p in generated] == [p.relative_to(REPO) for p in committed], \
+        "release/ differs from nbgrader's output: run `make release` and commit it"
+    for new, old in zip(generated, committed):
+        if new.suffix == ".ipynb":
+            assert nbformat.read(new, 4) == nbformat.read(old, 4), f"{old} is stale: run `make release`"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_hides_solutions_and_hidden_tests(assignment):
+    for path in (REPO / "release" / assignment).glob("*.ipynb"):
+        text = path.read_text()
+        for marker in ("BEGIN SOLUTION", "HIDDEN TESTS", "Rubric", "Model answer"):
+            assert marker not in text, f"{path} leaks {marker!r}"
+    assert not list((REPO / "release").rglob("gradebook.db*"))
+
+
+def expected_failures(assignment, student, test_ids):
+    spec = json.loads((REPO / "examples" / assignment / student / "expected.json").read_text())
+    return set(test_ids) if spec["fail"] == "all" else set(spec["fail"])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_example_scores_are_exactly_the_expected_ones(course, assignment):
+    scores = scores_by_cell(course["root"], assignment)
+    students = sorted(p.name for p in (REPO / "examples" / assignment).iterdir() if p.is_dir())
+    assert sorted(scores) == students
+    for student, cells in scores.items():
+        assert all(score is not None for score, _ in cells.values()), f"{student}: ungraded cells"
+        failed = {gid for gid, (score, points) in cells.items() if score < points}
+        assert failed == expected_failures(assignment, student, cells), student
+        assert all(score in (0, points) for score, points in cells.values())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_explains_each_failure(course, assignment):
+    for student in ("partly-wrong", "blank"):
+        for html in (course["root"] / "feedback" / student / assignment).glob("*.html"):
+            text = html.read_text()
+            assert "CheckFailed" in text and "where to look" in text
+            assert "BEGIN HIDDEN TESTS" not in text
+
+
+def test_grades_csv_has_every_student(course):
+    with open(course["root"] / "grades.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for assignment in ASSIGNMENTS:
+        students = {p.name for p in (REPO / "examples" / assignment).iterdir() if p.is_dir()}
+        assert {r["student_id"] for r in rows if r["assignment"] == assignment} == students
+
+
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_announced_hidden_counts_match_the_hidden_checks(assignment):
+    """`checking(..., hidden=N)` must tell students how many check statements are hidden."""
+    for path in (REPO / "source" / assignment).glob("*.ipynb"):
+        for cell in nbformat.read(path, 4).cells:
+            if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
+                continue
+            announced = re.search(r"checking\(.*hidden=(\d+)\)", cell.source)
+            block = HIDDEN_BLOCK.search(cell.source)
+            written = len(re.findall(r"^\s*check\.\w+\(", block.group(1), re.M)) if block else 0
+            assert (int(announced.group(1)) if announced else 0) == written, \
+                f"{path.name}:{cell.metadata.nbgrader.grade_id} announces a different hidden count"
