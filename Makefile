@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-ASSIGNMENTS := ps1
+ASSIGNMENTS := $(notdir $(wildcard source/*))
 
 .PHONY: all venv data demo test test-fast lab release lock bench clean
 
@@ -28,7 +28,7 @@ demo: venv data
 	$(PY) -m course_utils.demo all $(ASSIGNMENTS)
 
 test: venv data
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q tests --nbval-lax source
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not pipeline"

@@ -45,3 +45,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# A local exchange so JupyterLab's Assignment List works without a hub (see `make lab`).
+c.Exchange.root = str(ROOT / ".exchange")
+c.Exchange.path_includes_course = True
