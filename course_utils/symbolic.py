@@ -6,8 +6,9 @@ zero within a time limit, or, if simplification is slow or inconclusive, when
 both agree at ``probes`` random points to a relative tolerance. A numeric
 disagreement always wins: it comes with the point where the two differ.
 """
-import re
+import io
 import signal
+import tokenize
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ ALLOWED_FUNCTIONS = {
         "Matrix", "eye", "zeros", "ones", "diag", "Sum", "Integer", "Float", "Symbol",
     )
 }
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+MAX_EXPONENT = 1000
 _TRANSFORMS = standard_transformations + (convert_xor, implicit_multiplication_application)
 
 
@@ -32,24 +33,46 @@ class UnsafeExpression(ValueError):
     """Raised for an answer string that uses names outside the whitelist."""
 
 
+def _names(text):
+    """Python NAME tokens of ``text`` (numbers such as 1e-3 are not names)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise UnsafeExpression(f"the answer {text!r} is not a formula: {exc}") from exc
+    return [tok.string for tok in tokens if tok.type == tokenize.NAME]
+
+
+def _check_powers(expr, text):
+    """Reject numeric exponents so large that evaluating them would hang (e.g. 9^9^9)."""
+    for node in sp.postorder_traversal(expr):
+        if isinstance(node, sp.Pow) and node.exp.is_number and \
+                abs(complex(node.exp.evalf(5))) > MAX_EXPONENT:
+            raise UnsafeExpression(f"the answer {text!r} has an exponent larger than {MAX_EXPONENT}")
+
+
 def parse(text, symbols):
     """Parse ``text`` into SymPy using only ``symbols`` and ALLOWED_FUNCTIONS.
 
     symbols: dict name -> sp.Symbol (or an iterable of Symbols). ``^`` means power.
-    Raises UnsafeExpression naming the first name that is not allowed.
+    Raises UnsafeExpression naming the first name that is not allowed, or for
+    numeric exponents above MAX_EXPONENT.
     """
     if not isinstance(symbols, dict):
         symbols = {str(s): s for s in symbols}
     if "__" in text or any(c in text for c in ";\n`$!@"):
         raise UnsafeExpression(f"the answer {text!r} contains characters not allowed in a formula")
-    allowed = dict(ALLOWED_FUNCTIONS, **symbols)
-    for name in _IDENTIFIER.findall(text):
+    allowed = {**ALLOWED_FUNCTIONS, "True": sp.true, "False": sp.false, **symbols}
+    for name in _names(text):
         if name not in allowed:
             raise UnsafeExpression(
                 f"{name!r} is not allowed in an answer; use the symbols "
                 f"{sorted(symbols)} and functions such as exp, log, sqrt, Max, Piecewise")
-    return parse_expr(text, local_dict=allowed, global_dict={"__builtins__": {}, **allowed},
-                      transformations=_TRANSFORMS)
+    # evaluate=False spells the parsed code with SymPy's node classes: give eval those only
+    nodes = {name: getattr(sp, name) for name in ("Add", "Mul", "Pow", "Gt", "Lt", "Ge", "Le", "Eq", "Ne")}
+    namespace = {"local_dict": allowed, "global_dict": {"__builtins__": {}, **nodes, **allowed},
+                 "transformations": _TRANSFORMS}
+    _check_powers(parse_expr(text, evaluate=False, **namespace), text)
+    return parse_expr(text, **namespace)
 
 
 class _Timeout(Exception):

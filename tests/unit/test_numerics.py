@@ -17,10 +17,10 @@ from course_utils import numerics as nm
 
 # No example database on disk (keeps the repository clean); no per-example deadline
 # (mpmath's first calls can be slow on a loaded machine).
-settings.register_profile("course_unit", database=None, deadline=None, max_examples=150)
+settings.register_profile("course_unit", database=None, deadline=None, max_examples=100)
 settings.load_profile("course_unit")
 
-mpmath.mp.dps = 40
+MP_DPS = 40  # digits for the mpmath references (set locally, not globally)
 
 SAFE = st.floats(min_value=-30, max_value=30, allow_nan=False)
 HUGE = st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, allow_infinity=False)
@@ -71,15 +71,18 @@ def naive_softmax(a, axis=-1):
 
 
 def mp_sigmoid(x):
-    return float(1 / (1 + mpmath.exp(-mpmath.mpf(x))))
+    with mpmath.workdps(MP_DPS):
+        return float(1 / (1 + mpmath.exp(-mpmath.mpf(x))))
 
 
 def mp_log_sigmoid(x):
-    return float(-mpmath.log1p(mpmath.exp(-mpmath.mpf(x))))
+    with mpmath.workdps(MP_DPS):
+        return float(-mpmath.log1p(mpmath.exp(-mpmath.mpf(x))))
 
 
 def mp_logsumexp_row(row):
-    return float(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(v)) for v in row)))
+    with mpmath.workdps(MP_DPS):
+        return float(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(v)) for v in row)))
 
 
 # ---------------------------------------------------------------- agreement with naive formulas
@@ -166,8 +169,9 @@ def test_no_warnings_at_extreme_magnitudes(x):
     # sigmoid(+big) = 1, sigmoid(-big) = 0 to double precision; log_sigmoid(x) = min(x, 0) - log1p(e^-|x|)
     assert s == (1.0 if x > 0 else 0.0)
     assert ls == (0.0 if x > 0 else x)
-    # largest entry |x| dominates: softmax is one-hot there, logsumexp = |x|
-    assert np.array_equal(p, (row == abs(x)).astype(float))
+    # largest entry |x| dominates: softmax is one-hot there up to e^-(|x|/2) <= e^-500 ~ 7e-218,
+    # and logsumexp = |x| + log1p(<= 2e^-500) = |x| exactly in double precision
+    np.testing.assert_allclose(p, (row == abs(x)).astype(float), rtol=0, atol=1e-200)
     assert lse == abs(x)
     np.testing.assert_allclose(lsm, row - abs(x), rtol=1e-15)
 
