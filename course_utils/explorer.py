@@ -8,7 +8,8 @@ vectors to (M,) values, so a whole grid is one vectorised call.
 Everything the widgets show is computed by plain methods (``surface``,
 ``slice``) and kept in ``explorer.last``, so the explorer can be driven and
 tested without a browser: setting ``explorer.extent.value`` recomputes
-synchronously. The picture is a PNG in an ``ipywidgets.Image``.
+synchronously. The picture is a PNG in an ``ipywidgets.Image``. For a 2-D
+problem viewed along the coordinate axes the picture shows real coordinates.
 """
 import io
 
@@ -110,17 +111,21 @@ class LossSurfaceExplorer:
         fig = Figure(figsize=(5.5, 4), dpi=80)
         ax = fig.add_subplot()
         z, values = self.last["z"], self.last["values"]
+        # On the plane of the two coordinate axes of a 2-D problem, show real coordinates.
+        shift = self.center if self.center.size == 2 and np.allclose(self.directions, np.eye(2)) \
+            else np.zeros(2)
         if values.ndim == 2:
-            contour = ax.contourf(z, z, values, levels=30, cmap="viridis")
+            contour = ax.contourf(z + shift[0], z + shift[1], values, levels=30, cmap="viridis")
             fig.colorbar(contour, ax=ax)
             for label, (m1, m2) in self.projected_markers().items():
                 if abs(m1) <= z[-1] and abs(m2) <= z[-1]:
+                    m1, m2 = m1 + shift[0], m2 + shift[1]
                     ax.plot(m1, m2, "r*", markersize=12)
                     ax.annotate(label, (m1, m2), color="white", xytext=(4, 4),
                                 textcoords="offset points")
             ax.set_ylabel(self.axis_labels[1])
         else:
-            ax.plot(z, values)
+            ax.plot(z + shift[0], values)
             ax.set_ylabel(self.last["loss"])
         ax.set_xlabel(self.axis_labels[0])
         ax.set_title(f"{self.last['loss']}: {self.last['mode']}")
