@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -36,7 +37,9 @@ def nbgrader(root, *args):
     bin_dir = Path(sys.executable).parent  # nbgrader runs `alembic` from PATH
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     print("$ nbgrader", " ".join(args), flush=True)
+    start = time.perf_counter()
     subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=root, env=env, check=True)
+    print(f"  ({time.perf_counter() - start:.1f} s)", flush=True)
 
 
 def release(root, assignment):
