@@ -128,7 +128,9 @@ class LossSurfaceExplorer:
             ax.plot(z + shift[0], values)
             ax.set_ylabel(self.last["loss"])
         ax.set_xlabel(self.axis_labels[0])
-        ax.set_title(f"{self.last['loss']}: {self.last['mode']}")
+        where = "" if values.ndim == 2 else \
+            f" at {self.axis_labels[1]} = {self.offset.value * self.extent.value:.2f}"
+        ax.set_title(f"{self.last['loss']}: {self.last['mode']}{where}")
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
         return buffer.getvalue()

@@ -1,0 +1,70 @@
+"""Integrity flags: what the instructor report finds in a submission that grading would hide."""
+import nbformat
+import pytest
+
+from course_utils.report import StudentResult, integrity_flags, render
+
+
+def released_notebook():
+    answer = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
+        "grade_id": "answer", "solution": True, "grade": False, "locked": False}})
+    test = nbformat.v4.new_code_cell("assert x == 1", metadata={"nbgrader": {
+        "grade_id": "test", "solution": False, "grade": True, "locked": True, "points": 1}})
+    return nbformat.v4.new_notebook(cells=[answer, test])
+
+
+@pytest.fixture
+def paths(tmp_path):
+    released, submitted = tmp_path / "release.ipynb", tmp_path / "submitted.ipynb"
+    nbformat.write(released_notebook(), released)
+    return released, submitted
+
+
+def submit(nb, path):
+    nbformat.write(nb, path)
+    return path
+
+
+def test_honest_submission_has_no_flags(paths):
+    released, submitted = paths
+    nb = released_notebook()
+    nb.cells[0].source = "x = 2 - 1"  # answers may change freely
+    assert integrity_flags(submit(nb, submitted), released) == []
+
+
+@pytest.mark.parametrize("tamper, flag", [
+    (lambda nb: nb.cells.pop(1), "grade cell test deleted"),
+    (lambda nb: nb.cells.append(nbformat.from_dict(nb.cells[1])), "grade id test duplicated (2 cells)"),
+    (lambda nb: nb.cells[1].metadata.__setitem__("tags", ["skip-execution"]),
+     "test: test cell tagged ['skip-execution']"),
+    (lambda nb: setattr(nb.cells[1], "source", "pass"), "test: test cell edited"),
+    (lambda nb: nb.cells[0].metadata.nbgrader.__setitem__("grade_id", "other"), "unknown grade id other"),
+])
+def test_tampering_is_flagged(paths, tamper, flag):
+    released, submitted = paths
+    nb = released_notebook()
+    tamper(nb)
+    assert flag in integrity_flags(submit(nb, submitted), released)
+
+
+def test_retyped_cell_is_flagged(paths):
+    released, submitted = paths
+    nb = released_notebook()
+    nb.cells[1] = nbformat.v4.new_markdown_cell("assert x == 1", metadata=nb.cells[1].metadata)
+    assert "test: cell type changed to markdown" in integrity_flags(submit(nb, submitted), released)
+
+
+def test_broken_and_missing_notebooks_are_flags_not_crashes(paths):
+    released, submitted = paths
+    assert integrity_flags(submitted, released) == ["submitted.ipynb: notebook missing"]
+    submitted.write_text("{ not json")
+    assert integrity_flags(submitted, released) == ["submitted.ipynb: unreadable notebook (NotJSONError)"]
+
+
+def test_render_marks_failed_and_flagged_students():
+    results = {"ok": StudentResult("ok", {"t1": (1.0, 1.0), "t2": (0.0, 2.0)}),
+               "broken": StudentResult("broken", {"t1": (None, 1.0)}, flags=["t1: test cell edited"])}
+    page = render({"ps1": results})
+    assert "1 failed to grade" in page and "1 with integrity flags" in page
+    assert "FAILED: not graded" in page and "t1: test cell edited" in page
+    assert "<td>1/3</td>" in page and "<td>t2</td>" in page
