@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: all venv data demo test test-fast lab release lock bench clean
+.PHONY: all venv data demo test test-browser test-fast lab release lock bench clean
 
 all: demo
 
@@ -28,10 +28,16 @@ demo: venv data
 	$(PY) -m course_utils.demo all $(ASSIGNMENTS)
 
 test: venv data
-	$(PY) -m pytest -q tests --nbval-lax source
+	$(PY) -m pytest -q tests --ignore=tests/browser --nbval-lax source
+
+# Real-browser tests (Debian chromium + Python playwright, no browser download).
+test-browser: venv data
+	@test -x /usr/bin/chromium || apt-get install -y -q chromium >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+	$(PY) -m pytest -q tests/browser -p no:cacheprovider -s
 
 test-fast: venv
-	$(PY) -m pytest -q -m "not pipeline"
+	$(PY) -m pytest -q tests --ignore=tests/browser -m "not pipeline"
 
 lab: venv data
 	$(PY) -m course_utils.lab

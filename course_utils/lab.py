@@ -20,9 +20,13 @@ def main(port=8888):
     token = os.environ.get("COURSE_LAB_TOKEN") or secrets.token_hex(16)
     print(f"\nJupyterLab for the course: http://127.0.0.1:{port}/lab?token={token}\n", flush=True)
     jupyter = Path(sys.executable).parent / "jupyter"
-    os.execv(jupyter, [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                       f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-                       f"--ServerApp.root_dir={root}"] + (["--allow-root"] if os.geteuid() == 0 else []))
+    arguments = [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                 f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+                 f"--ServerApp.root_dir={root}",
+                 "--LabApp.news_url=None"]  # offline course: no news feed, no consent toast
+    if os.geteuid() == 0:
+        arguments.append("--allow-root")
+    os.execv(jupyter, arguments)
 
 
 if __name__ == "__main__":
