@@ -1,11 +1,6 @@
 """`make lab` serves JupyterLab with nbgrader's student and instructor extensions working."""
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,42 +10,19 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.pipeline
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.status, response.read().decode()
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, start_lab):
     course = tmp_path_factory.mktemp("lab-course")
     for name in ("source", "release"):
         shutil.copytree(REPO / name, course / name)
     shutil.copy(REPO / "nbgrader_config.py", course)
-    port, token = free_port(), "test-token"
-    server = subprocess.Popen([sys.executable, "-m", "course_utils.lab", str(port)], cwd=course,
-                              env=dict(os.environ, COURSE_LAB_TOKEN=token),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            get(f"{base}/api/status?token={token}")
-            break
-        except OSError:
-            assert server.poll() is None, server.stdout.read()
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("JupyterLab did not answer within 90 s")
-    yield {"base": base, "token": token}
-    server.terminate()
-    server.wait(timeout=20)
+    token = "test-token"
+    return {"base": start_lab(course, token), "token": token}
 
 
 def test_formgrader_page_is_served(lab):

@@ -10,8 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -36,13 +34,6 @@ ANSWER_1_1 = (
     "else 'local minimum'\n")
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A graded demo course (for Formgrader) plus a student's copy of the ps1 release."""
@@ -62,24 +53,9 @@ def course(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lab(course):
-    port, token = free_port(), "browser-test"
-    server = subprocess.Popen([sys.executable, "-m", "course_utils.lab", str(port)], cwd=course,
-                              env=dict(os.environ, COURSE_LAB_TOKEN=token),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(180):
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("JupyterLab did not start")
-    yield {"base": base, "token": token}
-    server.terminate()
-    server.wait(timeout=30)
+def lab(course, start_lab):
+    token = "browser-test"
+    return {"base": start_lab(course, token), "token": token}
 
 
 @pytest.fixture(scope="module")
