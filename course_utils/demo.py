@@ -9,11 +9,14 @@ Every step overwrites its own output, so the demo can be rerun.
 
 Example submissions live in ``examples/<assignment>/<student>/``:
 
-- ``from.txt``: ``source`` (the reference solution) or ``release`` (a blank copy);
+- ``from.txt``: ``source`` (the release with the reference solution in every answer cell) or
+  ``release`` (a blank copy);
 - ``<grade_id>.py`` files: replacement sources for those answer cells (e.g. plausible mistakes);
+- ``tags.json`` (optional): ``{grade_id: [tag, ...]}`` cell tags a student added;
 - ``expected.json``: the test cells that must fail, ``{"fail": [grade_id, ...]}``.
 """
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -65,22 +68,43 @@ def example_students(root, assignment):
     return sorted(p for p in (root / "examples" / assignment).iterdir() if p.is_dir())
 
 
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def _answer_cells(nb):
+    """grade_id -> source of each answer cell, with nbgrader's solution markers removed."""
+    return {cell.metadata.nbgrader.grade_id: "\n".join(
+                line for line in cell.source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+            for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+
+
 def build_submission(root, assignment, example):
-    """Write submitted/<student>/<assignment>/ from one example folder."""
+    """Write submitted/<student>/<assignment>/ from one example folder.
+
+    Like a student, start from the released notebook; ``source`` examples fill every answer
+    cell with the reference solution, then the example's replacements and tags apply.
+    """
     origin = (example / "from.txt").read_text().strip()
     if origin not in ("source", "release"):
         raise ValueError(f"{example / 'from.txt'} must say 'source' or 'release', not {origin!r}")
     target = root / "submitted" / example.name / assignment
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    replacements = {p.stem: p.read_text() for p in example.glob("*.py")}
-    for notebook_path in sorted((root / origin / assignment).glob("*.ipynb")):
-        nb = nbformat.read(notebook_path, as_version=4)
+    replacements = {p.stem: p.read_text().rstrip("\n") for p in example.glob("*.py")}
+    tags = json.loads((example / "tags.json").read_text()) if (example / "tags.json").exists() else {}
+    for released in sorted((root / "release" / assignment).glob("*.ipynb")):
+        nb = nbformat.read(released, as_version=4)
+        answers = _answer_cells(nbformat.read(root / "source" / assignment / released.name, 4)) \
+            if origin == "source" else {}
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in replacements:
-                cell.source = replacements.pop(grade_id).rstrip("\n")
-        nbformat.write(nb, target / notebook_path.name)
+                cell.source = replacements.pop(grade_id)
+            elif grade_id in answers:
+                cell.source = answers[grade_id]
+            if grade_id in tags:
+                cell.metadata["tags"] = tags[grade_id]
+        nbformat.write(nb, target / released.name)
     if replacements:
         raise ValueError(f"{example}: no answer cells named {sorted(replacements)}")
     return target
@@ -119,7 +143,8 @@ def scores_by_cell(root, assignment):
 
 
 def score_table(root, assignment):
-    """The per-student table printed at the end, from grades.csv and the autograded notebooks."""
+    """The per-student table printed at the end, from grades.csv and the gradebook."""
+    from .report import failed_summary
     with open(root / "grades.csv", newline="") as fh:
         totals = {row["student_id"]: row for row in csv.DictReader(fh) if row["assignment"] == assignment}
     lines = [f"{'student':<16} {'auto score':>11} {'total (csv)':>12}  failed tests"]
@@ -132,8 +157,7 @@ def score_table(root, assignment):
         got = sum(score for score, _ in cells.values())
         out_of = sum(points for _, points in cells.values())
         failed = [gid for gid, (score, points) in cells.items() if score < points]
-        failed_text = f"all {len(failed)}" if failed and len(failed) == len(cells) else ", ".join(failed)
-        lines.append(f"{student:<16} {got:>5.1f}/{out_of:<5.1f} {total:>12}  {failed_text or '-'}")
+        lines.append(f"{student:<16} {got:>5.1f}/{out_of:<5.1f} {total:>12}  {failed_summary(failed, len(cells))}")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 @dataclass
@@ -32,6 +33,13 @@ class StudentResult:
         if not self.scores or any(score is None for score, _ in self.scores.values()):
             return "FAILED: not graded"
         return "graded"
+
+
+def failed_summary(failed, n_tests):
+    """'all N' when every test failed, else the failed test ids joined (or '-' for none)."""
+    if failed and len(failed) == n_tests:
+        return f"all {n_tests}"
+    return ", ".join(failed) or "-"
 
 
 def _grade_cells(nb):
@@ -110,6 +118,7 @@ def distribution_plot(results):
     totals = [sum(s for s, _ in r.scores.values()) for r in graded]
     right.hist(totals, bins=min(10, max(1, len(set(totals)))), color="tab:green")
     right.set(xlabel="automatic points", ylabel="students", title="totals")
+    right.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(fig)
 
 
@@ -137,7 +146,7 @@ def render(assignments_results):
             parts.append(
                 f"<tr><td>{html.escape(r.student)}</td><td>{got:g}/{out_of:g}</td><td>{r.pending_manual}</td>"
                 f"<td class='{'' if r.status == 'graded' else 'bad'}'>{status}</td>"
-                f"<td>{html.escape(', '.join(failing)) or '-'}</td>"
+                f"<td>{html.escape(failed_summary(failing, len(r.scores)))}</td>"
                 f"<td class='bad'>{html.escape('; '.join(r.flags))}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")

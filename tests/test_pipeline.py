@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from course_utils.demo import scores_by_cell
+from course_utils.report import collect
 
 REPO = Path(__file__).resolve().parent.parent
 # COURSE_ASSIGNMENTS="ps1 ps2" restricts the round trip to some assignments while authoring.
@@ -79,8 +80,12 @@ def test_release_hides_solutions_and_hidden_tests(assignment):
     assert not list((REPO / "release").rglob("gradebook.db*"))
 
 
+def expected(assignment, student):
+    return json.loads((REPO / "examples" / assignment / student / "expected.json").read_text())
+
+
 def expected_failures(assignment, student, test_ids):
-    spec = json.loads((REPO / "examples" / assignment / student / "expected.json").read_text())
+    spec = expected(assignment, student)
     return set(test_ids) if spec["fail"] == "all" else set(spec["fail"])
 
 
@@ -142,3 +147,10 @@ def test_instructor_report_lists_every_submission(course, assignment):
     for example in (REPO / "examples" / assignment).iterdir():
         assert f"<td>{example.name}</td>" in page
     assert "0 failed to grade" in page
+
+
+def test_integrity_flags_exactly_for_the_tampered_examples(course, assignment):
+    """Honest submissions carry no flag; examples marked "flagged" in expected.json do."""
+    for student, result in collect(course["root"], assignment).items():
+        assert bool(result.flags) == expected(assignment, student).get("flagged", False), \
+            f"{student}: {result.flags}"

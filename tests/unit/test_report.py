@@ -2,7 +2,7 @@
 import nbformat
 import pytest
 
-from course_utils.report import StudentResult, integrity_flags, render
+from course_utils.report import StudentResult, failed_summary, integrity_flags, render
 
 
 def released_notebook():
@@ -68,3 +68,9 @@ def test_render_marks_failed_and_flagged_students():
     assert "1 failed to grade" in page and "1 with integrity flags" in page
     assert "FAILED: not graded" in page and "t1: test cell edited" in page
     assert "<td>1/3</td>" in page and "<td>t2</td>" in page
+
+
+def test_failed_summary():
+    assert failed_summary(["a", "b"], 2) == "all 2"
+    assert failed_summary(["a"], 2) == "a"
+    assert failed_summary([], 2) == "-"
