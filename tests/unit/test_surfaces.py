@@ -1,0 +1,86 @@
+"""course_utils.surfaces: the fast renderer and the structured autoencoder slices."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from course_utils import surfaces
+
+
+def batched_quadratic(thetas):
+    return np.sum((thetas - 0.3) ** 2, axis=1)
+
+
+def test_fast_explorer_keeps_the_base_behaviour():
+    ex = surfaces.FastExplorer({"q": batched_quadratic}, center=np.zeros(3),
+                               directions=np.eye(3)[:2], extent=2.0, resolution=9)
+    assert bytes(ex.image.value).startswith(b"\x89PNG")
+    z, values = ex.last["z"], ex.last["values"]
+    g1, g2 = np.meshgrid(z, z)
+    assert np.allclose(values, (g1 - 0.3) ** 2 + (g2 - 0.3) ** 2 + 0.09)
+    ex.mode.value = "1-D slice"
+    assert ex.last["values"].ndim == 1 and "1-D slice" in ex.caption.value
+    ex.extent.value = 0.5
+    assert np.isclose(ex.last["z"][-1], 0.5)
+
+
+def test_fast_explorer_survives_non_finite_values():
+    ex = surfaces.FastExplorer({"bad": lambda t: np.where(t[:, 0] > 0, np.inf, np.nan)},
+                               center=np.zeros(2), directions=np.eye(2), resolution=5)
+    assert bytes(ex.image.value).startswith(b"\x89PNG")
+
+
+@pytest.fixture(scope="module")
+def small():
+    rng = np.random.default_rng(3)
+    D, H, N = 12, 4, 9
+    params = {"W1": rng.standard_normal((H, D)), "b1": rng.standard_normal(H),
+              "W2": rng.standard_normal((D, H)), "b2": rng.standard_normal(D)}
+    X = rng.random((N, D))
+    return params, X
+
+
+@pytest.mark.parametrize("kind", surfaces.AutoencoderSlices.KINDS)
+@pytest.mark.parametrize("loss", ["sq", "lik"])
+def test_structured_slices_equal_direct_evaluation(small, kind, loss):
+    params, X = small
+    slices = surfaces.AutoencoderSlices(params, X, dtype=np.float64, seed=2, block_rows=4)
+    z1, z2 = np.array([-0.7, 0.0, 0.4]), np.array([0.5, -0.2])
+    grid = slices.grid(kind, loss, z1, z2)
+    direct = [[surfaces.autoencoder_error(slices.params_at(kind, a, b), X, loss) for a in z1] for b in z2]
+    assert np.allclose(grid, direct, rtol=1e-10)
+
+
+def test_float32_is_close_and_directions_redraw(small):
+    params, X = small
+    slices = surfaces.AutoencoderSlices(params, X, seed=0)
+    before = slices.U["F22"][0].copy()
+    value = slices.error("F12", "lik", [0.3], [0.1])[0]
+    assert np.isclose(value, surfaces.autoencoder_error(slices.params_at("F12", 0.3, 0.1), X, "lik"), rtol=1e-5)
+    slices.new_directions()
+    assert not np.allclose(before, slices.U["F22"][0])
+    assert np.isclose(np.linalg.norm(slices.U["F22"][0]), np.linalg.norm(params["W2"]), rtol=1e-5)
+
+
+def test_likelihood_error_is_finite_for_huge_logits(small):
+    params, X = small
+    huge = dict(params, b2=np.full(X.shape[1], 1e4))
+    assert np.isfinite(surfaces.autoencoder_error(huge, X, "lik"))
+    slices = surfaces.AutoencoderSlices(huge, X)
+    assert np.all(np.isfinite(slices.error("F22", "lik", [0.0, 1.0], [0.0, 1.0])))
+
+
+def test_slices_explorer_redraw_and_errors(small):
+    params, X = small
+    slices = surfaces.AutoencoderSlices(params, X, dtype=np.float64)
+    ex = surfaces.slices_explorer({"sq": slices, "lik": slices}, resolution=5)
+    assert len(ex.losses) == 6 and ex.last["values"].shape == (5, 5)
+    first = ex.last["values"].copy()
+    ex.redraw.click()
+    assert not np.allclose(first, ex.last["values"])
+    with pytest.raises(ValueError):
+        slices.error("F33", "sq", [0.0], [0.0])
+    with pytest.raises(ValueError):
+        surfaces.autoencoder_error(params, X, "hinge")
