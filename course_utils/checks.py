@@ -97,6 +97,15 @@ class Checker:
         self._ok()
 
 
+def _innermost_notebook_frame(tb):
+    """The deepest frame of notebook code (not of NumPy, SymPy or course_utils) in a traceback."""
+    frames = traceback.extract_tb(tb)
+    library = (os.sep + "site-packages" + os.sep, os.sep + "lib" + os.sep + "python",
+               os.path.dirname(__file__))
+    own = [f for f in frames if not any(part in f.filename for part in library)]
+    return (own or frames)[-1]
+
+
 def _show_check_failures_briefly():
     """In IPython, print a failed check as its message only, without the test cell's code.
 
@@ -139,14 +148,16 @@ def checking(question, hidden=0):
             raise
         except NotImplementedError as exc:
             raise CheckFailed(f"[{question}] not answered yet: the answer cell still raises "
-                              f"NotImplementedError. Replace it with your code.") from exc
+                              f"NotImplementedError. Replace it with your code."
+                              f"{_where('the answer cell of this question')}") from exc
         except NameError as exc:
             raise CheckFailed(f"[{question}] {exc}: run your answer cell above first "
-                              f"(or it is not answered yet).") from exc
+                              f"(or it is not answered yet).{_where('the answer cells above')}") from exc
         except Exception as exc:  # the student's code raised: say where
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            raise CheckFailed(f"[{question}] your code raised {type(exc).__name__}: {exc}\n"
-                              f"  in {frame.name}(), at: {(frame.line or '').strip()}") from exc
+            frame = _innermost_notebook_frame(exc.__traceback__)
+            location = f"{frame.name}(), at: {(frame.line or '').strip()}"
+            raise CheckFailed(f"[{question}] your code raised {type(exc).__name__}: {exc}"
+                              f"{_where(location)}") from exc
         finally:
             notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
             if notes or stderr.getvalue():

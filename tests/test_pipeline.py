@@ -100,7 +100,18 @@ def test_example_scores_are_exactly_the_expected_ones(course, assignment):
         assert all(score in (0, points) for score, points in cells.values())
 
 
-def test_feedback_explains_each_failure(course, assignment):
+def test_every_failure_says_where_to_look(course, assignment):
+    """Each failed test cell of an example ends in a CheckFailed message with 'where to look'."""
+    for example in (REPO / "examples" / assignment).iterdir():
+        for path in (course["root"] / "autograded" / example.name / assignment).glob("*.ipynb"):
+            for cell in nbformat.read(path, 4).cells:
+                errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+                if cell.metadata.get("nbgrader", {}).get("grade") and errors:
+                    assert errors[0].ename == "CheckFailed" and "where to look" in errors[0].evalue, \
+                        f"{example.name}/{path.name}:{cell.metadata.nbgrader.grade_id}: {errors[0].evalue[:300]}"
+
+
+def test_feedback_shows_messages_but_no_hidden_tests(course, assignment):
     for student in ("partly-wrong", "blank"):
         for html in (course["root"] / "feedback" / student / assignment).glob("*.html"):
             text = html.read_text()

@@ -257,3 +257,19 @@ def test_gradients_with_failing_report(check):
     assert "wrong" in msg and "rel error" in msg  # the report table is included
     assert "where to look: backward of the linear layer" in msg
     assert check.passed == 1
+
+
+def test_error_location_points_at_the_callers_code_not_numpy():
+    import numpy as np
+    from course_utils.checks import CheckFailed, checking
+
+    def solve_singular():
+        return np.linalg.solve(np.zeros((2, 2)), np.ones(2))
+
+    try:
+        with checking("q"):
+            solve_singular()
+    except CheckFailed as exc:
+        message = str(exc)
+    assert "LinAlgError" in message
+    assert "where to look: solve_singular()" in message
