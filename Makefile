@@ -28,7 +28,7 @@ demo: venv data
 	$(PY) -m course_utils.demo all $(ASSIGNMENTS)
 
 test: venv data
-	$(PY) -m pytest -q -n 2 --dist loadgroup tests --ignore=tests/browser --nbval-lax source
+	$(PY) -m pytest -q -n 2 --dist loadscope tests --ignore=tests/browser --nbval-lax source
 
 # Real-browser tests (Debian chromium + Python playwright, no browser download).
 test-browser: venv data
