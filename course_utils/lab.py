@@ -23,7 +23,8 @@ def main(port=8888):
     arguments = [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                  f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
                  f"--ServerApp.root_dir={root}",
-                 "--LabApp.news_url=None"]  # offline course: no news feed, no consent toast
+                 "--LabApp.news_url=None",  # offline course: no news feed ...
+                 f"--LabApp.app_settings_dir={Path(__file__).parent / 'lab_settings'}"]  # ... nor its toast
     if os.geteuid() == 0:
         arguments.append("--allow-root")
     os.execv(jupyter, arguments)
