@@ -147,17 +147,20 @@ def score_table(root, assignment):
     from .report import failed_summary
     with open(root / "grades.csv", newline="") as fh:
         totals = {row["student_id"]: row for row in csv.DictReader(fh) if row["assignment"] == assignment}
-    lines = [f"{'student':<16} {'auto score':>11} {'total (csv)':>12}  failed tests"]
-    for student, cells in scores_by_cell(root, assignment).items():
+    scores = scores_by_cell(root, assignment)
+    width = max([len("student")] + [len(student) for student in scores])
+    lines = [f"{'student':<{width}} {'auto score':>11} {'total (csv)':>12}  failed tests"]
+    for student, cells in scores.items():
         row = totals.get(student, {})
         total = f"{float(row['score']):.1f}/{float(row['max_score']):.1f}" if row else "n/a"
         if any(score is None for score, _ in cells.values()):
-            lines.append(f"{student:<16} {'NOT GRADED':>11} {total:>12}  (autograde did not score it)")
+            lines.append(f"{student:<{width}} {'NOT GRADED':>11} {total:>12}  (autograde did not score it)")
             continue
         got = sum(score for score, _ in cells.values())
         out_of = sum(points for _, points in cells.values())
         failed = [gid for gid, (score, points) in cells.items() if score < points]
-        lines.append(f"{student:<16} {got:>5.1f}/{out_of:<5.1f} {total:>12}  {failed_summary(failed, len(cells))}")
+        lines.append(f"{student:<{width}} {f'{got:.1f}/{out_of:.1f}':>11} {total:>12}  "
+                     f"{failed_summary(failed, len(cells))}")
     return "\n".join(lines)
 
 
