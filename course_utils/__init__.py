@@ -10,6 +10,12 @@ Modules (import them by name, e.g. ``from course_utils import numerics``):
 - ``data``      IDX loaders for (Fashion-)MNIST, offline first
 - ``explorer``  ipywidgets loss-surface explorer (1-D slice and 2-D surface)
 - ``training``  progress bars, grading-mode budgets and curve plots
+- ``surfaces``  a faster explorer renderer and structured autoencoder slices (ps2)
+- ``blas``      one BLAS thread for small-batch training loops
+- ``autodiff``  a small reverse-mode engine on NumPy arrays (ps3)
+- ``tabular``   Ames housing, one-hot encoded and standardised (ps3)
+- ``report``    the instructor's grading report (grades.html)
+- ``demo``, ``lab``  what ``make demo`` and ``make lab`` run
 """
 
 __version__ = "0.1.0"
