@@ -130,16 +130,9 @@ def export(root):
 
 def scores_by_cell(root, assignment):
     """{student: {grade_id: (auto_score, max_score)}} for the auto-graded cells, from the gradebook."""
-    from nbgrader.api import Gradebook  # slow import: only when a table is asked for
+    from .report import gradebook_results
 
-    scores = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id="dl-workbook") as gradebook:
-        for submission in gradebook.assignment_submissions(assignment):
-            scores[submission.student.id] = {
-                grade.name: (grade.auto_score, grade.max_score)
-                for notebook in submission.notebooks for grade in notebook.grades
-                if grade.cell_type == "code"}
-    return dict(sorted(scores.items()))
+    return {student: result.scores for student, result in sorted(gradebook_results(root, assignment).items())}
 
 
 def score_table(root, assignment):

@@ -75,13 +75,12 @@ def integrity_flags(submitted, released):
     return flags
 
 
-def collect(root, assignment):
-    """StudentResult per submitted student, from the gradebook and the submitted notebooks."""
-    from nbgrader.api import Gradebook  # slow import, only when a report is made
+def gradebook_results(root, assignment):
+    """StudentResult per student with a submission in the gradebook: scores and pending manual grades."""
+    from nbgrader.api import Gradebook  # slow import, only when results are asked for
 
-    root = Path(root)
     results = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id="dl-workbook") as gradebook:
+    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}", course_id="dl-workbook") as gradebook:
         for submission in gradebook.assignment_submissions(assignment):
             result = results.setdefault(submission.student.id, StudentResult(submission.student.id))
             for notebook in submission.notebooks:
@@ -90,6 +89,13 @@ def collect(root, assignment):
                         result.scores[grade.name] = (grade.auto_score, grade.max_score)
                     elif grade.needs_manual_grade:
                         result.pending_manual += 1
+    return results
+
+
+def collect(root, assignment):
+    """StudentResult per submitted student, from the gradebook and the submitted notebooks."""
+    root = Path(root)
+    results = gradebook_results(root, assignment)
     released = sorted((root / "release" / assignment).glob("*.ipynb"))
     for student_dir in sorted((root / "submitted").glob(f"*/{assignment}")):
         result = results.setdefault(student_dir.parent.name, StudentResult(student_dir.parent.name))
