@@ -8,6 +8,12 @@ A test cell looks like::
         ...three more check.* calls...
         ### END HIDDEN TESTS
 
+Under the project grader (``course grade``) the same cells run in two modes, chosen by
+``COURSE_CHECK_MODE``: ``probe`` in the student's sandboxed process, where each check only
+records the student's value (plain data, see ``grading.codec``) and judges nothing, and
+``judge`` in the reference run, where each check compares as usual and records the expected
+value and tolerances. The oracle compares the two records outside the student's process.
+
 Inside ``checking``: warnings and stderr are captured and reported on stdout
 (nbgrader scores any stderr output in a test cell as 0, so a correct answer
 that triggers a RuntimeWarning would otherwise lose its points), an exception
@@ -23,6 +29,10 @@ import warnings
 import numpy as np
 
 from . import symbolic
+from .grading import check_mode
+from .grading.codec import encode
+
+RECORDS = []  # records of the checks run in probe/judge mode; the grading runner drains it per cell
 
 
 class CheckFailed(AssertionError):
@@ -42,30 +52,52 @@ def _where(where):
 class Checker:
     """The ``check`` object of a test cell; each method raises CheckFailed or counts a pass."""
 
-    def __init__(self, question):
+    def __init__(self, question, mode=None):
         self.question = question
         self.passed = 0
+        self.mode = check_mode() if mode is None else mode
+
+    def _record(self, kind, what, where, **values):
+        RECORDS.append({"kind": kind, "question": self.question, "what": str(what),
+                        "where": str(where), **{k: encode(v) for k, v in values.items()}})
+
+    def _probing(self, kind, what, where, **got):
+        """In probe mode: record the student's value and judge nothing (True); else False."""
+        if self.mode != "probe":
+            return False
+        self._record(kind, what, where, **got)
+        self.passed += 1
+        return True
 
     def _fail(self, what, message, where):
         raise CheckFailed(f"[{self.question}] {what}: {message}{_where(where)}")
 
-    def _ok(self):
+    def _ok(self, kind, what, where, **expected):
+        """Count a pass; in judge mode also record the expected side for the oracle."""
         self.passed += 1
+        if self.mode == "judge":
+            self._record(kind, what, where, **expected)
 
     def true(self, what, condition, message="", where=""):
         """Pass when ``condition`` is truthy."""
+        if self._probing("true", what, where, got=bool(condition), message=message):
+            return
         if not bool(condition):
             self._fail(what, message or "condition is false", where)
-        self._ok()
+        self._ok("true", what, where)
 
     def equal(self, what, got, expected, where=""):
         """Exact equality (ints, strings, sets, tuples)."""
+        if self._probing("equal", what, where, got=got):
+            return
         if got != expected:
             self._fail(what, f"expected {_fmt(expected)}, got {_fmt(got)}", where)
-        self._ok()
+        self._ok("equal", what, where, expected=expected)
 
     def close(self, what, got, expected, rtol=1e-7, atol=1e-12, where=""):
         """Arrays or numbers equal to a relative tolerance; shapes must match."""
+        if self._probing("close", what, where, got=_as_floats(got)):
+            return
         expected = np.asarray(expected, dtype=float)
         try:
             got_arr = np.asarray(got, dtype=float)
@@ -79,22 +111,34 @@ class Checker:
             err = np.max(np.abs(got_arr - expected) / (np.abs(expected) + atol))
             self._fail(what, f"expected {_fmt(expected)}, got {_fmt(got_arr)} "
                              f"(max relative error {err:.2e} > {rtol:.0e})", where)
-        self._ok()
+        self._ok("close", what, where, expected=expected, rtol=rtol, atol=atol)
 
     def gradients(self, what, report, where=""):
         """A gradcheck.GradReport in which every tensor passed."""
+        if self._probing("gradients", what, where, analytic=report.analytic):
+            return
         if not report.passed:
             self._fail(what, f"gradient check failed for {report.failed()}\n{report}", where)
-        self._ok()
+        self._ok("gradients", what, where, numeric=report.numeric, used=report.used)
 
     def sympy_equal(self, what, answer, reference, symbols, where="", **kwargs):
         """A symbolic answer equivalent to ``reference`` (see symbolic.equivalent)."""
+        if self._probing("sympy", what, where, got=answer):
+            return
         if answer is None or answer is Ellipsis:
             self._fail(what, "no expression given yet", where)
         result = symbolic.equivalent(answer, reference, symbols, **kwargs)
         if not result:
             self._fail(what, f"not equivalent to the expected expression: {result.message}", where)
-        self._ok()
+        self._ok("sympy", what, where, expected=reference, symbols=list(symbols), options=kwargs)
+
+
+def _as_floats(got):
+    """``got`` as a float array, or the value itself when it is not numeric."""
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return got
 
 
 def _innermost_notebook_frame(tb):
@@ -164,7 +208,9 @@ def checking(question, hidden=0):
                 print(f"note: your code emitted {len(notes)} warning(s) (not penalised): "
                       + "; ".join(notes[:3]) + (f"; stderr: {stderr.getvalue()[:200]!r}"
                                                 if stderr.getvalue() else ""))
-    if grading_mode() == "autograde":
+    if check.mode == "probe":
+        print(f"✓ {question}: {check.passed} answers recorded; the grader judges them.")
+    elif grading_mode() == "autograde":
         print(f"✓ {question}: all {check.passed} checks passed.")
     elif hidden:
         print(f"✓ {question}: {check.passed} visible checks passed. "

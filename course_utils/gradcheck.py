@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .grading import check_mode
+
 PASS_THRESHOLD = 1e-5
 WRONG_THRESHOLD = 1e-2
 
@@ -64,8 +66,15 @@ class TensorCheck:
 
 @dataclass
 class GradReport:
-    """Per-tensor results of a gradient check; ``str(report)`` is a table."""
+    """Per-tensor results of a gradient check; ``str(report)`` is a table.
+
+    analytic / numeric / used: name -> the gradient tested, the central differences, and
+    the mask of entries compared (sampled, away from kinks); kept for the grader's oracle.
+    """
     tensors: dict = field(default_factory=dict)
+    analytic: dict = field(default_factory=dict)
+    numeric: dict = field(default_factory=dict)
+    used: dict = field(default_factory=dict)
 
     @property
     def passed(self):
@@ -128,7 +137,9 @@ def check_gradients(loss, params, analytic, h=1e-6, max_entries=200, seed=0):
     loss: callable(params) -> float, with params a dict name -> array.
     params: dict name -> array (copied to float64; the caller's arrays are untouched).
     analytic: dict name -> array of the same shape (the gradient to test).
-    Returns a GradReport with one TensorCheck per name in ``analytic``.
+    Returns a GradReport with one TensorCheck per name in ``analytic``. In the grader's
+    probe mode (the student's process) only the analytic gradients are kept: the central
+    differences are computed in the reference run, outside the student's reach.
     """
     rng = np.random.default_rng(seed)
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
@@ -138,8 +149,12 @@ def check_gradients(loss, params, analytic, h=1e-6, max_entries=200, seed=0):
         if given.shape != params[name].shape:
             raise ValueError(f"gradient for {name!r} has shape {given.shape}, "
                              f"but the parameter has shape {params[name].shape}")
+        report.analytic[name] = given
+        if check_mode() == "probe":
+            continue
         numeric, checked, kinks = numerical_gradient(loss, params, name, h, max_entries, rng)
         use = checked & ~kinks
+        report.numeric[name], report.used[name] = numeric, use
         diff = np.where(use, np.abs(given - numeric), 0.0)
         worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
         report.tensors[name] = TensorCheck(

@@ -1,0 +1,143 @@
+"""Plain-data encoding of check values that leave the grading kernel.
+
+Values cross from the student's sandboxed process to the oracle as JSON: numbers,
+strings, lists, tagged arrays (raw little-endian bytes, no pickle) and SymPy
+expressions as ``srepr`` text. Decoding never runs code: arrays are rebuilt from
+bytes, and SymPy text is read by walking its syntax tree and calling only SymPy
+constructors (under ``evaluate(False)`` first, so ``Pow(10, 10**9)`` cannot hang).
+
+    encode(value) -> JSON-able            decode(data) -> value
+"""
+import ast
+import base64
+import math
+import sys
+
+MAX_ARRAY_BYTES = 64 * 2**20
+MAX_SYMPY_CHARS = 200_000
+MAX_EXPONENT = 1000
+
+
+class Opaque:
+    """A value that could not be encoded (shown by its repr, equal to nothing)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __eq__(self, other):
+        return False
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"<{self.text}>"
+
+
+def _array(value):
+    import numpy as np
+    arr = np.ascontiguousarray(value)
+    if arr.dtype.kind not in "biuf" or arr.nbytes > MAX_ARRAY_BYTES:
+        return {"__opaque__": f"array of dtype {arr.dtype}, shape {arr.shape}"}
+    little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+    return {"__nd__": little.dtype.str, "shape": list(arr.shape),
+            "data": base64.b64encode(little.tobytes()).decode()}
+
+
+def encode(value, depth=0):
+    """JSON-able form of numbers, strings, containers, NumPy arrays and SymPy objects."""
+    if depth > 20:
+        return {"__opaque__": "nested too deeply"}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else {"__int__": str(value)}
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    np, sp = sys.modules.get("numpy"), sys.modules.get("sympy")
+    if np and isinstance(value, (np.ndarray, np.generic)):
+        return _array(value) if value.ndim else encode(value.item(), depth)
+    if sp and isinstance(value, (sp.Basic, sp.MatrixBase)):
+        return {"__sympy__": sp.srepr(value)}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [encode(v, depth + 1) for v in value]
+        tag = {list: "__list__", tuple: "__tuple__"}.get(type(value), "__set__")
+        return {tag: items}
+    if isinstance(value, dict):
+        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    return {"__opaque__": f"{type(value).__name__} object"}
+
+
+def decode(data):
+    """The value ``encode`` was given (arrays, SymPy, containers); unknown tags -> Opaque."""
+    if not isinstance(data, dict):
+        return data
+    (tag, body), = list(data.items())[:1] or [("__opaque__", "empty")]
+    if tag == "__nd__":
+        import numpy as np
+        raw = base64.b64decode(data["data"])
+        return np.frombuffer(raw, dtype=np.dtype(body)).reshape(data["shape"]).copy()
+    if tag == "__list__":
+        return [decode(v) for v in body]
+    if tag == "__tuple__":
+        return tuple(decode(v) for v in body)
+    if tag == "__set__":
+        return set(decode(v) for v in body)
+    if tag == "__dict__":
+        return {decode(k): decode(v) for k, v in body}
+    if tag == "__int__":
+        return int(body)
+    if tag == "__float__":
+        return float(body)
+    if tag == "__sympy__":
+        return parse_srepr(body)
+    return Opaque(str(body)[:200])
+
+
+def _sympy_names():
+    import sympy as sp
+    from sympy.functions.elementary.piecewise import ExprCondPair
+    names = {name: obj for name, obj in vars(sp).items()
+             if isinstance(obj, type) and issubclass(obj, (sp.Basic, sp.MatrixBase))
+             or isinstance(obj, sp.Basic)}
+    return names | {"ExprCondPair": ExprCondPair, "true": sp.true, "false": sp.false}
+
+
+def _build(node, names):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_build(node.operand, names)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_build(e, names) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    if isinstance(node, ast.Call) and (isinstance(node.func, ast.Call) or
+                                       isinstance(node.func, ast.Name) and node.func.id in names):
+        function = _build(node.func, names)  # a SymPy class, or Function('f') for f(x)
+        args = [_build(a, names) for a in node.args]
+        kwargs = {k.arg: _build(k.value, names) for k in node.keywords if k.arg}
+        return function(*args, **kwargs)
+    raise ValueError(f"not a SymPy srepr: {ast.dump(node)[:80]}")
+
+
+def _check_exponents(expr):
+    import sympy as sp
+    for power in expr.atoms(sp.Pow):
+        exponent = power.exp
+        if exponent.is_number and abs(float(exponent)) > MAX_EXPONENT:
+            raise ValueError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
+
+
+def parse_srepr(text):
+    """A SymPy object from ``srepr`` text, built from SymPy constructors only (no eval)."""
+    import sympy as sp
+    if len(text) > MAX_SYMPY_CHARS:
+        raise ValueError(f"expression text longer than {MAX_SYMPY_CHARS} characters")
+    tree = ast.parse(text, mode="eval").body
+    names = _sympy_names()
+    with sp.evaluate(False):
+        unevaluated = _build(tree, names)
+    if isinstance(unevaluated, sp.Basic):
+        _check_exponents(unevaluated)
+    return _build(tree, names)
