@@ -13,10 +13,13 @@ from pathlib import Path
 import numpy as np
 
 _NBGRADER_FOLDERS = ("autograded", "submitted", "feedback")
+STUDENT_ID_USED = False  # lets the grader share one reference run between students when False
 
 
 def student_id(cwd=None):
     """The id of the student whose notebook is running (see module docstring)."""
+    global STUDENT_ID_USED
+    STUDENT_ID_USED = True
     if os.environ.get("COURSE_STUDENT_ID"):
         return os.environ["COURSE_STUDENT_ID"]
     parts = Path(cwd or os.getcwd()).resolve().parts

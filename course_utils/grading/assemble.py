@@ -1,0 +1,147 @@
+"""What runs where: the cell plans of the student's run and of the reference run.
+
+The student's notebook is read as plain JSON and rebuilt around the instructor's cells:
+answer cells keep the student's code, every other graded or locked cell is replaced by
+the instructor's version (test cells by the hidden version with expected values stripped),
+and cells the student added stay in place. Metadata the student edited (tags, grade ids,
+cell types, points) is never used, only reported:
+
+    student_plan(source_nb, release_nb, submitted_path) -> Plan     (flags say what was odd)
+    reference_plan(source_nb) -> Plan
+"""
+import json
+import re
+from dataclasses import dataclass, field
+
+from .strip import strip_expected
+
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+_MARKERS = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
+
+
+class UnreadableNotebook(ValueError):
+    """The submitted file is not a notebook that can be graded (message says why)."""
+
+
+@dataclass
+class Plan:
+    cells: list                                   # {"index", "source", "grade_id", "role"}: code cells to run
+    flags: list = field(default_factory=list)     # integrity findings, human-readable
+    tests: dict = field(default_factory=dict)     # test grade_id -> points (from the source)
+
+
+def _text(source):
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _nbgrader(cell):
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    info = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return info if isinstance(info, dict) else {}
+
+
+def role(cell):
+    """'test', 'answer', 'locked' or 'other' for an instructor cell."""
+    info = _nbgrader(cell)
+    if info.get("solution"):
+        return "answer"
+    if info.get("grade") and cell.get("cell_type") == "code":
+        return "test"
+    return "locked" if info.get("locked") or info.get("task") or info.get("grade") else "other"
+
+
+def without_markers(source):
+    return "".join(line for line in _text(source).splitlines(True) if not _MARKERS.match(line))
+
+
+def read_notebook(path):
+    """The cells of a notebook file as dicts; UnreadableNotebook with the reason otherwise."""
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise UnreadableNotebook(f"file larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableNotebook(f"not valid JSON ({exc})") from None
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+        raise UnreadableNotebook("no list of cells in the file")
+    return cells
+
+
+def _grade_id(cell):
+    gid = _nbgrader(cell).get("grade_id")
+    return gid if isinstance(gid, str) else None
+
+
+def _tags(cell):
+    tags = cell.get("metadata", {}).get("tags", []) if isinstance(cell.get("metadata"), dict) else []
+    return sorted(map(str, tags)) if isinstance(tags, list) else [str(tags)]
+
+
+def _compare(gid, mine, theirs):
+    """Integrity flags for a student's copy ``theirs`` of the instructor's released cell ``mine``."""
+    flags = []
+    if theirs.get("cell_type") != mine.get("cell_type"):
+        flags.append(f"cell {gid}: type changed to {theirs.get('cell_type')!r}")
+    if _tags(theirs) != _tags(mine):
+        flags.append(f"cell {gid}: tags changed to {_tags(theirs)}")
+    kept = ("grade", "solution", "locked", "points", "task")
+    if any(_nbgrader(theirs).get(k) != _nbgrader(mine).get(k) for k in kept):
+        flags.append(f"cell {gid}: nbgrader metadata changed")
+    if role(mine) != "answer" and _text(theirs.get("source", "")) != _text(mine.get("source", "")):
+        flags.append(f"{role(mine)} cell {gid}: source edited (the instructor's version was run)")
+    return flags
+
+
+def _trusted_source(cell):
+    """The instructor's source cell as it runs in the student's process."""
+    source = without_markers(cell["source"])
+    return strip_expected(source) if role(cell) == "test" else source
+
+
+def student_plan(source_cells, release_cells, submitted_cells):
+    """Rebuild the submission around the instructor's cells (see module docstring)."""
+    source = {_grade_id(c): c for c in source_cells if _grade_id(c)}
+    released = {_grade_id(c): c for c in release_cells if _grade_id(c)}
+    plan, seen, order = Plan([], tests=_tests(source_cells)), set(), []
+    for cell in submitted_cells:
+        gid = _grade_id(cell)
+        if gid in released and gid not in seen:
+            seen.add(gid)
+            plan.flags += _compare(gid, released[gid], cell)
+            mine = source[gid]
+            text = _text(cell.get("source", "")) if role(mine) == "answer" else _trusted_source(mine)
+            order.append((gid, mine, text))
+        elif gid in released:
+            plan.flags.append(f"cell {gid}: duplicated (the first copy was used)")
+        else:
+            if gid:
+                plan.flags.append(f"unknown grade id {gid!r} (run as an ordinary cell)")
+            if cell.get("cell_type") == "code":
+                order.append((None, cell, _text(cell.get("source", ""))))
+    for position, cell in enumerate(release_cells):  # restore deleted cells after their predecessor
+        gid = _grade_id(cell)
+        if gid and gid not in seen:
+            plan.flags.append(f"cell {gid}: deleted (restored from the release)")
+            previous = {_grade_id(c) for c in release_cells[:position]}
+            at = max([i + 1 for i, (g, _, _) in enumerate(order) if g in previous], default=0)
+            mine = source[gid]
+            order.insert(at, (gid, mine, "" if role(mine) == "answer" else _trusted_source(mine)))
+            seen.add(gid)
+    for gid, mine, text in order:
+        if mine.get("cell_type") == "code" or (gid and role(mine) == "answer" and mine.get("cell_type") == "code"):
+            plan.cells.append({"index": len(plan.cells), "source": text, "grade_id": gid,
+                               "role": role(mine) if gid else "student"})
+    return plan
+
+
+def _tests(source_cells):
+    return {_grade_id(c): float(_nbgrader(c).get("points") or 0)
+            for c in source_cells if role(c) == "test"}
+
+
+def reference_plan(source_cells):
+    """The instructor's notebook as the reference (judge) run executes it."""
+    cells = [{"index": i, "source": without_markers(c["source"]), "grade_id": _grade_id(c), "role": role(c)}
+             for i, c in enumerate(c for c in source_cells if c.get("cell_type") == "code")]
+    return Plan(cells, tests=_tests(source_cells))

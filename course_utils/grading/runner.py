@@ -1,0 +1,108 @@
+"""Runs a notebook's code cells inside the sandbox and streams results to the grader.
+
+    python -m course_utils.grading.runner plan.json     (fd ``COURSE_RESULT_FD`` is the channel)
+
+plan.json: ``{"cells": [{"index": i, "source": "..."}], "skip": [i, ...]}``. For each cell the
+runner writes one JSON line ``{"event": "start", "cell": i}`` before and one ``done`` line
+after it ran, with status, error text, outputs (capped) and the check records of the cell.
+This process runs the student's code, so nothing it sends is trusted: the grader only reads
+plain data from it, and judges answers itself (see ``grading.oracle``).
+"""
+import json
+import os
+import signal
+import sys
+
+MAX_CELL_OUTPUT = 100_000   # characters of text kept per cell
+MAX_IMAGE = 2_000_000       # characters of base64 PNG kept per cell
+
+
+class CappedText:
+    """A text stream that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, name, limit=MAX_CELL_OUTPUT):
+        self.name, self.limit, self.parts, self.kept, self.dropped = name, limit, [], 0, 0
+
+    def write(self, text):
+        text = str(text)
+        room = self.limit - self.kept
+        self.parts.append(text[:max(room, 0)])
+        self.kept += min(len(text), max(room, 0))
+        self.dropped += max(len(text) - max(room, 0), 0)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def output(self):
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters not kept]"
+        return {"output_type": "stream", "name": self.name, "text": text} if text else None
+
+
+def _shell(outputs):
+    """An IPython shell whose display() calls append to ``outputs`` (text and PNG only)."""
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+
+    class Publisher(DisplayPublisher):
+        def publish(self, data, metadata=None, *args, **kwargs):
+            kept = {k: str(v)[:MAX_IMAGE if k == "image/png" else MAX_CELL_OUTPUT]
+                    for k, v in data.items() if k in ("text/plain", "image/png")}
+            outputs.append({"output_type": "display_data", "data": kept, "metadata": {}})
+
+    shell = InteractiveShell.instance(colors="nocolor")
+    shell.display_pub = Publisher(shell=shell)
+    return shell
+
+
+def _error_text(result):
+    error = result.error_before_exec or result.error_in_exec
+    return f"{type(error).__name__}: {error}"[:2000] if error else ""
+
+
+def run(plan, channel):
+    """Execute the plan's cells in order; one ``start`` and one ``done`` line per cell."""
+    from course_utils import checks
+    outputs = []
+    shell = _shell(outputs)
+    skip = set(plan.get("skip", []))
+    for cell in plan["cells"]:
+        if cell["index"] in skip:
+            continue
+        channel.write(json.dumps({"event": "start", "cell": cell["index"]}) + "\n")
+        channel.flush()
+        outputs.clear()
+        checks.RECORDS.clear()
+        stdout, stderr = CappedText("stdout"), CappedText("stderr")
+        sys.stdout, sys.stderr = stdout, stderr
+        try:
+            result = shell.run_cell(cell["source"], store_history=True)
+        finally:
+            sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        streams = [s.output() for s in (stdout, stderr) if s.output()]
+        done = {"event": "done", "cell": cell["index"], "status": "ok" if result.success else "error",
+                "error": _error_text(result), "outputs": streams + list(outputs),
+                "records": list(checks.RECORDS)}
+        channel.write(json.dumps(done) + "\n")
+        channel.flush()
+    from course_utils import variants
+    channel.write(json.dumps({"event": "end", "student_id_used": variants.STUDENT_ID_USED}) + "\n")
+    channel.flush()
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file fails with EFBIG, not a kill
+    channel = os.fdopen(int(os.environ.get("COURSE_RESULT_FD", "3")), "w", buffering=1 << 16)
+    with open(argv[0]) as f:
+        plan = json.load(f)
+    run(plan, channel)
+
+
+if __name__ == "__main__":
+    main()
