@@ -150,14 +150,14 @@ def _innermost_notebook_frame(tb):
     return (own or frames)[-1]
 
 
-def _show_check_failures_briefly():
+def _show_check_failures_briefly(shell=None):
     """In IPython, print a failed check as its message only, without the test cell's code.
 
     The full traceback would quote the lines of the test cell, hidden tests included, into the
     notebook and the feedback; the message already says what was expected and where to look.
     """
     try:
-        shell = get_ipython()  # noqa: F821 (defined inside IPython only)
+        shell = shell or get_ipython()  # noqa: F821 (defined inside IPython only)
     except NameError:
         return
     if getattr(shell, "_course_check_handler", False):

@@ -60,7 +60,7 @@ def _slot():
 
 def _env(student, mode):
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    return {"HOME": "/tmp/home", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+    return {"COURSE_READABLE": os.pathsep.join(_readable()), "HOME": "/tmp/home", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONDONTWRITEBYTECODE": "1", "COURSE_STUDENT_ID": student,
             "NBGRADER_EXECUTION": "autograde", "COURSE_CHECK_MODE": mode, **threads}
 
@@ -126,6 +126,10 @@ def _grade_notebook(root, assignment, notebook, student, options, slot, result, 
     execution = _run(plan, student, "probe", options, slot)
     result.flags += [f"{notebook}: {flag}" for flag in execution.flags]
     mine = _by_grade_id(plan, execution)
+    for cell in plan.cells:
+        findings = getattr(execution.cells.get(cell["index"]), "guard", [])
+        name = cell["grade_id"] or f"#{cell['index']} (added by the student)"
+        result.flags += [f"{notebook}: cell {name}: {finding}" for finding in findings]
     scores = {}
     for gid, points in tests.items():
         verdict = judge_test(gid, points, mine.get(gid), reference.get(gid))

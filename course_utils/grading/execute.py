@@ -28,6 +28,7 @@ class CellResult:
     error: str = ""
     outputs: list = field(default_factory=list)
     records: list = field(default_factory=list)
+    guard: list = field(default_factory=list)     # tripwire findings reported by the run
 
 
 @dataclass
@@ -137,7 +138,9 @@ def _cell_result(event):
     return CellResult(status="ok" if event.get("status") == "ok" else "error",
                       error=str(event.get("error", ""))[:2000],
                       outputs=event.get("outputs") if isinstance(event.get("outputs"), list) else [],
-                      records=records if isinstance(records, list) else [])
+                      records=records if isinstance(records, list) else [],
+                      guard=[str(g)[:300] for g in event.get("guard", [])][:20]
+                      if isinstance(event.get("guard"), list) else ["malformed guard report"])
 
 
 def _kill(process):

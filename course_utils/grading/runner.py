@@ -65,11 +65,23 @@ def _error_text(result):
     return f"{type(error).__name__}: {error}"[:2000] if error else ""
 
 
+def _allowed_prefixes():
+    """Where an honest notebook reads: its folder, /tmp, the Python install, data, system files."""
+    import course_utils
+    return ["/submission", os.getcwd(), "/tmp", "/dev/null", "/dev/urandom", "/proc/self", "/sys/devices",
+            "/usr", "/etc", "/lib", sys.prefix, sys.base_prefix, os.path.dirname(course_utils.__file__),
+            *os.environ.get("COURSE_READABLE", "").split(os.pathsep)]
+
+
 def run(plan, channel):
     """Execute the plan's cells in order; one ``start`` and one ``done`` line per cell."""
-    from course_utils import checks
+    import numpy, sympy, numpy.testing  # noqa: F401 (loaded before the guard's snapshot)
+    from course_utils import checks, gradcheck  # noqa: F401
+    from course_utils.grading.guard import Guard
     outputs = []
     shell = _shell(outputs)
+    checks._show_check_failures_briefly(shell)  # installed now, so the guard's snapshot includes it
+    guard = Guard(shell, [p for p in _allowed_prefixes() if p])
     skip = set(plan.get("skip", []))
     for cell in plan["cells"]:
         if cell["index"] in skip:
@@ -85,9 +97,13 @@ def run(plan, channel):
         finally:
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         streams = [s.output() for s in (stdout, stderr) if s.output()]
+        findings = guard.findings() + [f"printed {s.dropped} characters more than the {s.limit} kept"
+                                       for s in (stdout, stderr) if s.dropped]
+        if isinstance(result.error_in_exec, MemoryError):
+            findings.append("ran out of memory (MemoryError)")
         done = {"event": "done", "cell": cell["index"], "status": "ok" if result.success else "error",
                 "error": _error_text(result), "outputs": streams + list(outputs),
-                "records": list(checks.RECORDS)}
+                "records": list(checks.RECORDS), "guard": findings}
         channel.write(json.dumps(done) + "\n")
         channel.flush()
     from course_utils import variants
