@@ -1,0 +1,334 @@
+"""Command lines that run untrusted student code in a sandbox (bubblewrap + a dedicated uid).
+
+    cmd = sandbox_command(argv, private_dir, env, limits=Limits(), readable=(), slot=0)
+    subprocess.Popen(cmd, pass_fds=..., start_new_session=True)
+
+    python -m course_utils.grading.sandbox --check   # does it work here, and what does it cost
+
+Threat model: the code may read or write any path it can reach, open sockets, fork or
+allocate without end, loop forever, write huge files, send signals, and change anything in
+its own interpreter. What it gets:
+
+- **Files.** A fresh mount namespace whose root is an empty tmpfs. Read-only: ``/usr`` (with
+  the merged-usr links ``/bin``, ``/lib``...), a short list of ``/etc`` files (``ETC_FILES``:
+  passwd, group, ld.so.cache, localtime...; no shadow, no ssl keys), the grader's Python
+  (``sys.prefix``, ``sys.base_prefix``: the venv and the real install under
+  ``/root/.pyenv/...``), the ``course_utils`` package directory, and the caller's
+  ``readable`` paths, each at its own (real) path. Nothing else of the host exists inside:
+  not the course (``source/``, ``gradebook.db``, ``submitted/``, ``.grading_secret``), not
+  the rest of ``/root``, not other sandboxes' directories. Writable: ``private_dir`` at
+  ``/submission`` (the working directory), a private ``/tmp`` and ``/dev/shm`` (tmpfs of
+  ``Limits.tmp_bytes`` each) and ``/tmp/home`` (for ``HOME=/tmp/home``). New ``/proc``
+  (only the sandbox's processes) and a minimal ``/dev`` (null, zero, urandom, tty...).
+- **Namespaces.** Own PID, network (only a loopback of its own: the host's 127.0.0.1 and
+  every other address are unreachable, abstract unix sockets too), IPC, UTS, cgroup.
+  ``--new-session`` (no TIOCSTI into the grader's terminal), ``--die-with-parent``: killing
+  the bwrap process the caller started (e.g. ``os.killpg`` with SIGKILL) kills the sandbox's
+  PID 1, and with it every process of the sandbox, daemonised or not.
+- **Identity.** The code runs as uid = gid = ``UID_BASE + slot`` (61000...), no
+  supplementary groups, no capabilities (empty bounding set), ``no_new_privs`` (setuid
+  binaries do nothing), and it cannot create user namespaces (``--disable-userns``), so it
+  cannot obtain capabilities in a namespace of its own either.
+- **Limits** (``Limits``, set with ``prlimit`` just before ``argv`` runs, soft = hard so the
+  code cannot raise them): RLIMIT_AS, RLIMIT_CPU (SIGXCPU at the limit, SIGKILL
+  ``CPU_GRACE`` s later), RLIMIT_NPROC, RLIMIT_FSIZE (Python gets EFBIG), RLIMIT_NOFILE,
+  RLIMIT_CORE = 0. Wall-clock timeouts and output caps are the caller's job.
+
+Why root, and a uid per slot. RLIMIT_NPROC counts *every* process of the real uid on the
+host, and root (or any holder of CAP_SYS_ADMIN/CAP_SYS_RESOURCE) ignores it; so a fork bomb
+is only contained when each concurrently running sandbox has a uid of its own that nothing
+else uses. That needs the grader to be root: an unprivileged bwrap keeps the caller's uid
+(the user namespace maps it 1:1), and it could not even bind the interpreter, because
+``/root`` is mode 0700. So the command is layered:
+
+    bwrap (as root: namespaces and mounts; keeps only CAP_SETUID/SETGID/SETPCAP)
+      -> setpriv --reuid/--regid UID_BASE+slot, clear groups and bounding set, no_new_privs
+      -> bwrap --unshare-user --disable-userns (as that uid: no further user namespaces)
+      -> env -i <env> (exactly the caller's environment, nothing inherited)
+      -> prlimit <limits> -- argv
+
+The uids need no ``/etc/passwd`` entry; pick ``UID_BASE`` so that no host account or process
+uses ``UID_BASE .. UID_BASE + MAX_SLOTS``. ``slot`` must be unique among sandboxes running
+at the same time (``engine._slot`` hands them out). One uid above the slots is used by
+``unavailable_reason``'s trial run. File descriptors the caller passes (``pass_fds``) reach
+``argv`` unchanged. ``processes`` counts threads too, plus one helper (the inner bwrap).
+
+The private directory: ``sandbox_command`` hands it over to the slot's uid before it
+returns: ``lchown`` of the directory and of everything in it (symlinks are not followed),
+and mode 0700 on the directory itself, so sandboxes of other slots could not enter it even
+if a ``readable`` path exposed it. Root (the grader) still reads and deletes it. Its
+content is student-made: read results without following symlinks and beware of FIFOs.
+
+Not enforced, and why:
+
+- Memory summed over processes: RLIMIT_AS is per process, so up to ``processes`` x
+  ``memory_bytes`` can be touched by a fork-and-allocate bomb. A total needs a memory
+  cgroup; this machine has cgroup v1 with the container's own hierarchy, which the grader
+  should not reorganise. Keep ``processes`` x ``memory_bytes`` in proportion to the RAM, or
+  run the grader in a memory-limited unit (e.g. ``systemd-run -p MemoryMax=``).
+- Disk use in ``private_dir``: each file is capped by RLIMIT_FSIZE, their number is not
+  (that needs filesystem quotas). The tmpfs mounts are capped (``tmp_bytes``).
+- Wall-clock time and output size: the caller's (see ``grading.execute``).
+
+``unsandboxed=True`` (only when the caller was explicitly told to run unconfined) returns
+``env -i --chdir=private_dir <env> prlimit <limits> -- argv``: same environment, working
+directory ``private_dir`` itself, the same limits except RLIMIT_NPROC (which would count
+all of the grader's own processes, and which root ignores anyway); no isolation at all.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, fields
+
+BWRAP = "/usr/bin/bwrap"
+SETPRIV = "/usr/bin/setpriv"
+PRLIMIT = "/usr/bin/prlimit"
+ENV = "/usr/bin/env"
+
+UID_BASE = 61000          # slot s runs as uid = gid = UID_BASE + s
+MAX_SLOTS = 256
+_PROBE_UID = UID_BASE + MAX_SLOTS
+
+INSIDE = "/submission"    # where private_dir appears; the working directory
+HOME = "/tmp/home"        # created writable inside, for HOME=/tmp/home
+CPU_GRACE = 5             # seconds between SIGXCPU (soft limit) and SIGKILL (hard limit)
+
+SYSTEM_TREES = ("/usr",)
+MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "localtime", "timezone",
+             "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "mime.types", "fonts",
+             "os-release", "matplotlibrc")
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 3 * 2**30     # address space of each process (RLIMIT_AS)
+    cpu_seconds: int = 600            # RLIMIT_CPU
+    processes: int = 64               # max processes/threads of the sandbox user
+    file_bytes: int = 64 * 2**20      # RLIMIT_FSIZE
+    open_files: int = 256
+    tmp_bytes: int = 256 * 2**20      # size of each private tmpfs (/tmp and /dev/shm)
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Limits.{f.name} must be a positive int, not {value!r}")
+
+    def prlimit_args(self, processes=True):
+        args = [f"--as={self.memory_bytes}", f"--cpu={self.cpu_seconds}:{self.cpu_seconds + CPU_GRACE}",
+                f"--fsize={self.file_bytes}", f"--nofile={self.open_files}", "--core=0"]
+        return args + ([f"--nproc={self.processes}"] if processes else [])
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be set up on this machine; the message says why."""
+
+
+def sandbox_command(argv, private_dir, env, limits=Limits(), readable=(), slot=0, unsandboxed=False):
+    """The command line that runs argv inside the sandbox.
+
+    private_dir: host directory, the ONLY writable place, mounted at /submission (cwd inside);
+    handed over to the slot's uid (see the module docstring).
+    env: the complete environment inside (nothing else is inherited), e.g. with HOME=/tmp/home.
+    readable: extra host paths made readable (read-only, at their real path inside).
+    slot: 0 <= slot < MAX_SLOTS, unique among the sandboxes running at the same time.
+    unsandboxed=True: a plain command (same env, cwd private_dir, the limits but RLIMIT_NPROC).
+    Raises SandboxUnavailable(reason) when the sandbox cannot be set up and unsandboxed is False.
+    """
+    argv = [os.fspath(a) for a in argv]
+    if not argv:
+        raise ValueError("argv is empty")
+    assignments = _assignments(env)
+    private_dir = os.path.realpath(private_dir)
+    if not os.path.isdir(private_dir):
+        raise ValueError(f"private_dir {private_dir} is not a directory")
+    uid = _slot_uid(slot)
+    if unsandboxed:
+        return [ENV, "-i", f"--chdir={private_dir}", "--", *assignments,
+                PRLIMIT, *limits.prlimit_args(processes=False), "--", *argv]
+    reason = unavailable_reason()
+    if reason is not None:
+        raise SandboxUnavailable(reason)
+    _hand_over(private_dir, uid)
+    return _sandboxed(argv, private_dir, assignments, limits, readable, uid)
+
+
+def _slot_uid(slot):
+    if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < MAX_SLOTS:
+        raise ValueError(f"slot must be an int in 0..{MAX_SLOTS - 1}, not {slot!r}")
+    return UID_BASE + slot
+
+
+def _assignments(env):
+    out = []
+    for key, value in env.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"env must map str to str: {key!r}={value!r}")
+        if not key or "=" in key or "\0" in key or "\0" in value:
+            raise ValueError(f"invalid environment entry {key!r}={value!r}")
+        out.append(f"{key}={value}")
+    return out
+
+
+def _hand_over(private_dir, uid):
+    """Make private_dir (and all in it) owned by uid, the directory itself mode 0700."""
+    for root, dirs, files in os.walk(private_dir):          # does not follow symlinks
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), uid, uid)
+    os.lchown(private_dir, uid, uid)
+    os.chmod(private_dir, 0o700)
+
+
+def _under(path, tree):
+    return path == tree or path.startswith(tree.rstrip("/") + "/")
+
+
+def _interpreter_paths():
+    """Host paths the grader's Python and course_utils need: prefixes, package, tools."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, package,
+             os.path.dirname(os.path.realpath(sys.executable)), BWRAP, SETPRIV, PRLIMIT, ENV]
+    return [os.path.realpath(p) for p in paths]
+
+
+def _bind_args(paths):
+    """--ro-bind each path at its real path, with the missing parents created mode 0755."""
+    mounted = list(SYSTEM_TREES)                   # a path inside one of these is visible already
+    made = {"/", "/tmp", "/etc", "/dev", "/proc", HOME}
+    args = []
+    for path in sorted({os.path.realpath(p) for p in map(os.fspath, paths)}):
+        if path == "/" or not os.path.exists(path) or any(_under(path, m) for m in mounted):
+            continue
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            parent = "/" + "/".join(parts[:depth])
+            if parent not in made:
+                args += ["--perms", "0755", "--dir", parent]
+                made.add(parent)
+        args += ["--ro-bind", path, path]
+        mounted.append(path)
+    return args
+
+
+def _system_args():
+    args = []
+    for tree in SYSTEM_TREES:
+        args += ["--ro-bind", tree, tree]
+    for path in MERGED_USR:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC_FILES:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return args
+
+
+def _sandboxed(argv, private_dir, assignments, limits, readable, uid):
+    return [
+        BWRAP, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv",
+        "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
+        *_system_args(),
+        "--proc", "/proc", "--dev", "/dev",
+        "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+        "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm",
+        "--perms", "0777", "--dir", HOME,
+        *_bind_args([*_interpreter_paths(), *readable]),
+        "--bind", private_dir, INSIDE, "--chdir", "/",
+        "--", SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+        "--bounding-set=-all", "--no-new-privs",
+        "--", BWRAP, "--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(uid),
+        "--dev-bind", "/", "/", "--die-with-parent", "--chdir", "/",
+        "--", ENV, "-i", f"--chdir={INSIDE}", "--", *assignments,
+        PRLIMIT, *limits.prlimit_args(), "--", *argv,
+    ]
+
+
+_PROBE_CODE = ("import os, socket\n"
+               "assert os.getuid() not in (0, -1), 'runs as root'\n"
+               "assert [n for _, n in socket.if_nameindex()] == ['lo'], 'network is shared'\n"
+               "print('ok')\n")
+_reasons = {}
+_reasons_lock = threading.Lock()
+
+
+def unavailable_reason():
+    """None when the sandbox can be set up here, else a sentence saying why.
+
+    Runs one trivial sandboxed Python once (per tool paths and interpreter) and caches the answer.
+    """
+    key = (BWRAP, SETPRIV, PRLIMIT, ENV, sys.executable, os.geteuid())
+    with _reasons_lock:
+        if key not in _reasons:
+            _reasons[key] = _probe()
+        return _reasons[key]
+
+
+def _probe():
+    if not sys.platform.startswith("linux"):
+        return f"the sandbox needs Linux namespaces, this is {sys.platform}"
+    for name, path in (("bubblewrap (bwrap)", BWRAP), ("setpriv", SETPRIV), ("prlimit", PRLIMIT),
+                       ("env", ENV)):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return (f"{name} not found at {path} "
+                    "(Debian/Ubuntu: apt-get install bubblewrap util-linux coreutils)")
+    if os.geteuid() != 0:
+        return ("the sandbox runs student code under a dedicated uid per slot, which needs a "
+                f"grader running as root; this one runs as uid {os.geteuid()}")
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as tmp:
+        _hand_over(tmp, _PROBE_UID)
+        cmd = _sandboxed([sys.executable, "-I", "-c", _PROBE_CODE], tmp, ["PATH=/usr/bin:/bin"],
+                         Limits(), (), _PROBE_UID)
+        try:
+            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"a trial sandboxed command could not run: {exc}"
+    if done.returncode != 0 or done.stdout.strip() != b"ok":
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return (f"a trial sandboxed command failed (exit {done.returncode}): "
+                f"{lines[-1] if lines else 'no message'}")
+    return None
+
+
+def measure_overhead(runs=10):
+    """Median seconds of ``python -c pass``: (plain, sandboxed)."""
+    argv, env = [sys.executable, "-c", "pass"], {"PATH": "/usr/bin:/bin", "HOME": HOME}
+
+    def median(cmd):
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - start)
+        return sorted(times)[len(times) // 2]
+
+    with tempfile.TemporaryDirectory(prefix="sandbox-overhead-") as tmp:
+        plain = median(argv)
+        boxed = median(sandbox_command(argv, tmp, env, slot=MAX_SLOTS - 1))
+    return plain, boxed
+
+
+def main(args=None):
+    args = sys.argv[1:] if args is None else args
+    if args != ["--check"]:
+        print("usage: python -m course_utils.grading.sandbox --check", file=sys.stderr)
+        return 2
+    reason = unavailable_reason()
+    if reason is not None:
+        print(f"sandbox unavailable: {reason}")
+        return 1
+    plain, boxed = measure_overhead()
+    print(f"sandbox works (bwrap {BWRAP}, uids {UID_BASE}..{UID_BASE + MAX_SLOTS - 1})")
+    print(f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed "
+          f"(+{(boxed - plain) * 1000:.0f} ms per run)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
