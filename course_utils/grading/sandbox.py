@@ -51,7 +51,13 @@ The uids need no ``/etc/passwd`` entry; pick ``UID_BASE`` so that no host accoun
 uses ``UID_BASE .. UID_BASE + MAX_SLOTS``. ``slot`` must be unique among sandboxes running
 at the same time (``engine._slot`` hands them out). One uid above the slots is used by
 ``unavailable_reason``'s trial run. File descriptors the caller passes (``pass_fds``) reach
-``argv`` unchanged. ``processes`` counts threads too, plus one helper (the inner bwrap).
+``argv`` unchanged. ``processes`` counts threads too; the kernel applies it inside the inner
+user namespace, so the host sees at most ``processes + 1`` tasks of the uid (+ the inner
+bwrap, which stays outside).
+
+Exit status: bwrap exits with the status of ``argv``, and with 128 + N when ``argv`` was
+killed by signal N (137: SIGKILL, 152: SIGXCPU at the CPU limit, 153: SIGXFSZ). A negative
+``returncode`` only appears when the caller killed bwrap itself.
 
 The private directory: ``sandbox_command`` hands it over to the slot's uid before it
 returns: ``lchown`` of the directory and of everything in it (symlinks are not followed),
@@ -147,6 +153,11 @@ def sandbox_command(argv, private_dir, env, limits=Limits(), readable=(), slot=0
     if not os.path.isdir(private_dir):
         raise ValueError(f"private_dir {private_dir} is not a directory")
     uid = _slot_uid(slot)
+    readable = [os.path.realpath(p) for p in map(os.fspath, readable)]
+    for path in [*_interpreter_paths(), *readable]:
+        if _under(path, private_dir):
+            raise ValueError(f"private_dir {private_dir} contains {path}, which must stay read-only "
+                             "(and would be handed over to the sandbox's uid)")
     if unsandboxed:
         return [ENV, "-i", f"--chdir={private_dir}", "--", *assignments,
                 PRLIMIT, *limits.prlimit_args(processes=False), "--", *argv]
@@ -200,7 +211,7 @@ def _bind_args(paths):
     mounted = list(SYSTEM_TREES)                   # a path inside one of these is visible already
     made = {"/", "/tmp", "/etc", "/dev", "/proc", HOME}
     args = []
-    for path in sorted({os.path.realpath(p) for p in map(os.fspath, paths)}):
+    for path in sorted({os.path.realpath(os.fspath(p)) for p in paths}):
         if path == "/" or not os.path.exists(path) or any(_under(path, m) for m in mounted):
             continue
         parts = path.strip("/").split("/")
