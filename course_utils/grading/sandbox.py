@@ -29,8 +29,8 @@ its own interpreter. What it gets:
   supplementary groups, no capabilities (empty bounding set), ``no_new_privs`` (setuid
   binaries do nothing), and it cannot create user namespaces (``--disable-userns``), so it
   cannot obtain capabilities in a namespace of its own either.
-- **Limits** (``Limits``, set with ``prlimit`` just before ``argv`` runs, soft = hard so the
-  code cannot raise them): RLIMIT_AS, RLIMIT_CPU (SIGXCPU at the limit, SIGKILL
+- **Limits** (``Limits``, set with ``prlimit`` just before ``argv`` runs, hard limits the
+  code cannot raise, soft = hard except for the CPU): RLIMIT_AS, RLIMIT_CPU (SIGXCPU at the limit, SIGKILL
   ``CPU_GRACE`` s later), RLIMIT_NPROC, RLIMIT_FSIZE (Python gets EFBIG), RLIMIT_NOFILE,
   RLIMIT_CORE = 0. Wall-clock timeouts and output caps are the caller's job.
 
@@ -52,8 +52,8 @@ uses ``UID_BASE .. UID_BASE + MAX_SLOTS``. ``slot`` must be unique among sandbox
 at the same time (``engine._slot`` hands them out). One uid above the slots is used by
 ``unavailable_reason``'s trial run. File descriptors the caller passes (``pass_fds``) reach
 ``argv`` unchanged. ``processes`` counts threads too; the kernel applies it inside the inner
-user namespace, so the host sees at most ``processes + 1`` tasks of the uid (+ the inner
-bwrap, which stays outside).
+user namespace, so the host sees at most ``processes + 1`` tasks of the uid: the inner
+bwrap, outside that namespace, is the one more.
 
 Exit status: bwrap exits with the status of ``argv``, and with 128 + N when ``argv`` was
 killed by signal N (137: SIGKILL, 152: SIGXCPU at the CPU limit, 153: SIGXFSZ). A negative
@@ -62,8 +62,10 @@ killed by signal N (137: SIGKILL, 152: SIGXCPU at the CPU limit, 153: SIGXFSZ). 
 The private directory: ``sandbox_command`` hands it over to the slot's uid before it
 returns: ``lchown`` of the directory and of everything in it (symlinks are not followed),
 and mode 0700 on the directory itself, so sandboxes of other slots could not enter it even
-if a ``readable`` path exposed it. Root (the grader) still reads and deletes it. Its
-content is student-made: read results without following symlinks and beware of FIFOs.
+if a ``readable`` path exposed it. Root (the grader) still reads and deletes it. A
+private_dir that contains the package, the interpreter or a ``readable`` path is refused.
+Its content is student-made: after a run, read it without following symlinks (and beware
+of FIFOs), and replace files (unlink first) rather than write through existing names.
 
 Not enforced, and why:
 
