@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 MAX_CHANNEL_BYTES = 256 * 2**20   # all result lines of one run
 MAX_RAW_OUTPUT = 64 * 2**10      # bytes kept of what the process writes to fd 1/2 itself
+MAX_FILES_WRITTEN = 16 * 2**20   # more than this in the private folder is reported
 
 
 @dataclass
@@ -40,9 +41,10 @@ class Execution:
     student_id_used: bool = True
 
 
-def _drain(stream, keep):
+def _drain(stream, keep, counted):
     """Read ``stream`` to the end, keeping the first MAX_RAW_OUTPUT bytes in ``keep``."""
     while chunk := stream.read(65536):
+        counted[0] += len(chunk)
         if sum(map(len, keep)) < MAX_RAW_OUTPUT:
             keep.append(chunk[:MAX_RAW_OUTPUT])
 
@@ -63,7 +65,7 @@ class _Channel(threading.Thread):
                 break
             try:
                 event = json.loads(line)
-                assert isinstance(event, dict) and event.get("event") in ("start", "done", "end")
+                assert isinstance(event, dict) and event.get("event") in ("start", "done", "guard", "end")
             except (ValueError, AssertionError):
                 self._add(problem="malformed message on the result channel")
                 continue
@@ -83,14 +85,16 @@ def _runner_argv():
 def _attempt(cells, skip, workdir, env, sandbox, cell_timeout, execution):
     """One runner process; fills ``execution.cells``; returns the index it died in, or None."""
     from .sandbox import sandbox_command
-    (workdir / "plan.json").write_text(json.dumps({"cells": cells, "skip": sorted(skip)}))
+    _write_new(workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip)}))
     read_fd, write_fd = os.pipe()
     argv = sandbox_command(_runner_argv(), workdir, dict(env, COURSE_RESULT_FD=str(write_fd)), **sandbox)
     process = subprocess.Popen(argv, cwd=workdir, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     os.close(write_fd)
-    raw = []
-    threading.Thread(target=_drain, args=(process.stdout, raw), daemon=True).start()
+    raw, raw_bytes = [], [0]
+    drain = threading.Thread(target=_drain, args=(process.stdout, raw, raw_bytes), daemon=True)
+    drain.start()
+    findings = []
     channel = _Channel(read_fd)
     channel.start()
     current, last_progress, seen, reason = None, time.monotonic(), 0, None
@@ -102,45 +106,70 @@ def _attempt(cells, skip, workdir, env, sandbox, cell_timeout, execution):
             kind, last_progress = event["event"], time.monotonic()
             if kind == "start" and isinstance(event.get("cell"), int):
                 current = event["cell"]
+            elif kind == "guard" and event.get("cell") == current:
+                findings.append(str(event.get("finding"))[:300])
             elif kind == "done" and event.get("cell") == current and current not in execution.cells:
-                execution.cells[current] = _cell_result(event)
-                current = None
+                execution.cells[current] = _cell_result(event, findings)
+                current, findings = None, []
             elif kind == "end":
                 execution.student_id_used = bool(event.get("student_id_used", True))
                 reason = "end"
             elif kind == "closed":
                 reason = reason or "closed"
+                try:
+                    process.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    pass
             else:
                 channel.problems.append(f"unexpected {kind!r} message for cell {event.get('cell')!r}")
         if reason is None and time.monotonic() - last_progress > cell_timeout:
             reason = f"timed out after {cell_timeout:.0f} s"
+    code = process.poll()
     _kill(process)
+    drain.join(timeout=5)
     execution.flags += [f"result channel: {p}" for p in dict.fromkeys(channel.problems)]
     execution.raw_output += b"".join(raw).decode("utf-8", "replace")
+    if raw_bytes[0] > MAX_RAW_OUTPUT:
+        execution.flags.append(f"wrote {raw_bytes[0]} bytes directly to stdout/stderr "
+                               f"(the first {MAX_RAW_OUTPUT} kept)")
     if reason == "end":
         return None
     if reason == "closed":
-        code = process.returncode
-        reason = (f"the process was killed by signal {-code}" if code and code < 0 else
-                  f"the process exited with code {code}")
-        if code == -9:
-            reason += " (out of memory or CPU time)"
+        reason = ("the result channel closed early: " +
+                  ("the process was still running" if code is None else _exit_text(code)))
     if current is None:
         current = next((c["index"] for c in cells if c["index"] not in execution.cells
                         and c["index"] not in skip), None)
     if current is not None:
-        execution.cells[current] = CellResult("died", f"{reason} while running this cell")
+        execution.cells[current] = CellResult("died", f"{reason} while running this cell", guard=findings)
     return current
 
 
-def _cell_result(event):
+def _write_new(path, text):
+    """Write ``path`` afresh: a link the previous run left there is removed, never followed."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _cell_result(event, findings):
     records = event.get("records")
     return CellResult(status="ok" if event.get("status") == "ok" else "error",
                       error=str(event.get("error", ""))[:2000],
                       outputs=event.get("outputs") if isinstance(event.get("outputs"), list) else [],
                       records=records if isinstance(records, list) else [],
-                      guard=[str(g)[:300] for g in event.get("guard", [])][:20]
-                      if isinstance(event.get("guard"), list) else ["malformed guard report"])
+                      guard=findings + ([str(g)[:300] for g in event.get("guard", [])][:20]
+                                        if isinstance(event.get("guard"), list) else ["malformed guard report"]))
+
+
+def _exit_text(code):
+    """Exit status in words; the sandbox reports a signal N as 128 + N."""
+    signal_number = -code if code < 0 else code - 128 if code > 128 else 0
+    if signal_number:
+        extra = {9: " (killed: out of memory, or a limit)", 24: " (CPU time limit)"}.get(signal_number, "")
+        return f"the process was killed by signal {signal_number}{extra}"
+    return f"the process exited with code {code}"
 
 
 def _kill(process):
@@ -168,6 +197,9 @@ def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3):
             del execution.cells[index]  # state is lost: earlier cells run again in the new process
     for c in cells:
         execution.cells.setdefault(c["index"], CellResult("died", "not run: the process died too often"))
+    written = sum(p.stat().st_size for p in workdir.rglob("*") if p.is_file() and p.name != "plan.json")
+    if written > MAX_FILES_WRITTEN:
+        execution.flags.append(f"wrote {written / 2**20:.0f} MB of files")
     execution.seconds = time.monotonic() - start
     return execution
 

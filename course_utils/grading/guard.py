@@ -50,12 +50,14 @@ def _resolve(path):
 class Guard:
     """Snapshot of watched objects plus an audit log; ``findings()`` after each cell."""
 
-    def __init__(self, shell, allowed_prefixes):
+    def __init__(self, shell, allowed_prefixes, report=None):
+        """report: called with each audit finding at once (a cell that then dies keeps its trace)."""
         self.shell, self.allowed = shell, tuple(os.path.realpath(p) for p in allowed_prefixes)
+        self.report = report
         self.original = {path: id(_resolve(path)) for path in WATCHED}
         self.hooks = self._hooks()
         self.env = {k: v for k, v in os.environ.items() if k.startswith(("COURSE_", "NBGRADER_"))}
-        self.events = []
+        self.events, self.busy = [], False
         sys.addaudithook(self._audit)
 
     def _hooks(self):
@@ -64,20 +66,32 @@ class Guard:
                 tuple(s.custom_exceptions), sys.gettrace() is None, sys.getprofile() is None)
 
     def _audit(self, event, args):
-        if len(self.events) >= MAX_FINDINGS:
+        if len(self.events) >= MAX_FINDINGS or self.busy:
             return
+        self.busy = True  # the report itself may open or write: no recursion
+        try:
+            finding = self._finding(event, args)
+            if finding and finding not in self.events:
+                self.events.append(finding)
+                if self.report:
+                    self.report(finding)
+        finally:
+            self.busy = False
+
+    def _finding(self, event, args):
         if event == "open" and args and isinstance(args[0], (str, bytes)):
             path = os.path.realpath(os.fsdecode(args[0]))
             if not path.startswith(self.allowed):
                 mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
-                self.events.append(f"tried to open {path} ({'write' if set(mode) & set('wax+') else 'read'})")
+                return f"tried to open {path} ({'write' if set(mode) & set('wax+') else 'read'})"
         elif event in AUDITED:
             detail = f": {str(args[0])[:80]}" if args and event.startswith(("socket", "subprocess", "os.exec")) else ""
-            self.events.append(f"{AUDITED[event]}{detail}")
+            return f"{AUDITED[event]}{detail}"
+        return None
 
     def findings(self):
         """What changed or was tried since the last call (deduplicated)."""
-        found, self.events = list(dict.fromkeys(self.events)), []
+        found, self.events = [] if self.report else list(self.events), []
         for path, identity in self.original.items():
             if id(_resolve(path)) != identity:
                 found.append(f"patched {path}")

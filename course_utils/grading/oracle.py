@@ -94,13 +94,17 @@ def judge_test(grade_id, points, student, reference):
     if problem:
         return Verdict(grade_id, 0.0, points, f"the test's records do not match: {problem}",
                        flag=f"test {grade_id}: check records tampered or missing ({problem})")
+    opaque = [r.get("got", {}).get("__opaque__") for r in student.records if isinstance(r.get("got"), dict)]
+    flag = f"test {grade_id}: an answer was not plain data ({[o for o in opaque if o][0]})" \
+        if any(opaque) else ""
     check = Checker(reference.records[0]["question"] if reference.records else grade_id, mode="")
     try:
         for mine, theirs in zip(student.records, reference.records):
             _judge_record(check, mine, theirs)
     except CheckFailed as failure:
-        return Verdict(grade_id, 0.0, points, str(failure))
+        return Verdict(grade_id, 0.0, points, str(failure), flag=flag)
     except Exception as exc:  # a value that cannot be compared is a wrong value, never a crash
-        return Verdict(grade_id, 0.0, points, f"could not compare a value your code produced "
-                                              f"({type(exc).__name__}: {str(exc)[:200]})")
+        why = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return Verdict(grade_id, 0.0, points, f"could not compare a value your code produced ({why})",
+                       flag=f"test {grade_id}: an answer could not be read ({why})")
     return Verdict(grade_id, float(points), points, f"all {check.passed} checks passed")

@@ -60,6 +60,16 @@ def _shell(outputs):
     return shell
 
 
+def _caused_by(error, kind):
+    """Is ``error``, or an exception it was raised from, a ``kind``?"""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, kind):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 def _error_text(result):
     error = result.error_before_exec or result.error_in_exec
     return f"{type(error).__name__}: {error}"[:2000] if error else ""
@@ -68,7 +78,7 @@ def _error_text(result):
 def _allowed_prefixes():
     """Where an honest notebook reads: its folder, /tmp, the Python install, data, system files."""
     import course_utils
-    return ["/submission", os.getcwd(), "/tmp", "/dev/null", "/dev/urandom", "/proc/self", "/sys/devices",
+    return ["/submission", os.getcwd(), "/tmp/home", "/tmp/matplotlib", "/tmp/tmp", "/dev/null", "/dev/urandom", "/proc/self", "/sys/devices",
             "/usr", "/etc", "/lib", sys.prefix, sys.base_prefix, os.path.dirname(course_utils.__file__),
             *os.environ.get("COURSE_READABLE", "").split(os.pathsep)]
 
@@ -76,16 +86,23 @@ def _allowed_prefixes():
 def run(plan, channel):
     """Execute the plan's cells in order; one ``start`` and one ``done`` line per cell."""
     import numpy, sympy, numpy.testing  # noqa: F401 (loaded before the guard's snapshot)
+    import matplotlib.font_manager  # noqa: F401 (its first import runs fc-list: not the student's doing)
     from course_utils import checks, gradcheck  # noqa: F401
     from course_utils.grading.guard import Guard
     outputs = []
     shell = _shell(outputs)
     checks._show_check_failures_briefly(shell)  # installed now, so the guard's snapshot includes it
-    guard = Guard(shell, [p for p in _allowed_prefixes() if p])
+    current = {"cell": None}
+
+    def report(finding):  # audit findings leave at once, before a cell can kill the process
+        channel.write(json.dumps({"event": "guard", "cell": current["cell"], "finding": finding}) + "\n")
+        channel.flush()
+    guard = Guard(shell, [p for p in _allowed_prefixes() if p], report)
     skip = set(plan.get("skip", []))
     for cell in plan["cells"]:
         if cell["index"] in skip:
             continue
+        current["cell"] = cell["index"]
         channel.write(json.dumps({"event": "start", "cell": cell["index"]}) + "\n")
         channel.flush()
         outputs.clear()
@@ -99,7 +116,7 @@ def run(plan, channel):
         streams = [s.output() for s in (stdout, stderr) if s.output()]
         findings = guard.findings() + [f"printed {s.dropped} characters more than the {s.limit} kept"
                                        for s in (stdout, stderr) if s.dropped]
-        if isinstance(result.error_in_exec, MemoryError):
+        if _caused_by(result.error_in_exec, MemoryError):
             findings.append("ran out of memory (MemoryError)")
         done = {"event": "done", "cell": cell["index"], "status": "ok" if result.success else "error",
                 "error": _error_text(result), "outputs": streams + list(outputs),
