@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: all venv data demo test test-browser test-fast lab release lock bench clean
+.PHONY: all venv data system-deps demo test test-browser test-fast lab release lock bench clean
 
 all: demo
 
@@ -27,7 +27,13 @@ release: venv
 demo: venv data
 	$(PY) -m course_utils.demo all $(ASSIGNMENTS)
 
-test: venv data
+# The grader's sandbox (bubblewrap) and a real PostgreSQL server for the gradebook tests.
+system-deps:
+	@command -v bwrap >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| apt-get install -y -q bubblewrap postgresql >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap postgresql >/dev/null; }
+
+test: venv data system-deps
 	$(PY) -m pytest -q -n 2 --dist loadscope tests --ignore=tests/browser --nbval-lax source
 
 # Real-browser tests (Debian chromium + Python playwright, no browser download).

@@ -76,7 +76,7 @@ def grade(args, root):
         store.record(result)
         total = sum(v or 0 for nb in result.scores.values() for v in nb.values())
         note = f" ({result.reason})" if result.reason else ""
-        print(f"  {student}: {result.status}{note}, {total:g} points, {len(result.flags)} finding(s)")
+        print(f"  {student}: {result.status}{note}, {total:g} points, {len(result.flags)} finding(s)", flush=True)
     statuses = store.statuses(args.assignment)
     write_integrity_csv(root / f"integrity-{args.assignment}.csv", statuses)
     print(f"done in {time.monotonic() - start:.1f} s; integrity-{args.assignment}.csv written")

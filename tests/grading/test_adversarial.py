@@ -7,78 +7,27 @@ in the sandbox. Then, per submission: the status, every test's score in nbgrader
 gradebook, and the integrity CSV.
 """
 import csv
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from scratch import course, gradebook_scores, make_course, submit
 from submissions import EVERY_TEST as TESTS, HONEST, attacks
-
-REPO = Path(__file__).resolve().parents[2]
 POINTS = {"test_softmax": 2, "test_dsigma": 1, "test_mse_grad": 2, "test_classify": 1, "test_log_sigmoid": 1}
-
-
-def _solutions(source_cells):
-    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(
-                line for line in "".join(c["source"]).splitlines(True) if line.strip() not in markers)
-            for c in source_cells if c["metadata"].get("nbgrader", {}).get("solution")}
-
-
-def write_submission(root, submission, release_cells, solutions):
-    cells = json.loads(json.dumps(release_cells))
-    for cell in cells:
-        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if gid in submission.answers:
-            cell["source"] = submission.answers[gid]
-        elif gid in solutions and cell["cell_type"] == "code":
-            cell["source"] = solutions[gid]
-        if gid in submission.tags:
-            cell["metadata"]["tags"] = submission.tags[gid]
-    content = submission.edit(cells) if submission.edit else cells
-    folder = root / "submitted" / submission.name / "guard"
-    folder.mkdir(parents=True)
-    if content is None:
-        return
-    data = content if isinstance(content, bytes) else json.dumps(
-        {"cells": content, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
-    (folder / "guard.ipynb").write_bytes(data)
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(REPO / "tests/grading/course/source", root / "source")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "guard", "--force"],
-                   cwd=root, env=env, check=True, capture_output=True)
-    release = json.loads((root / "release/guard/guard.ipynb").read_text())["cells"]
-    solutions = _solutions(json.loads((root / "source/guard/guard.ipynb").read_text())["cells"])
-    everyone = attacks(root) + HONEST
-    for submission in everyone:
-        write_submission(root, submission, release, solutions)
-    run = subprocess.run([sys.executable, "-m", "course_utils.grading.cli", "grade", "guard", "--workers", "2",
-                          "--cell-timeout", "10"], cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    root = make_course(tmp_path_factory.mktemp("course"))
+    submit(root, attacks(root) + HONEST)
+    run = course(root, "grade", "guard", "--workers", "2", "--cell-timeout", "10")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     from course_utils.grading.store import Store
     statuses = Store(f"sqlite:///{root / 'gradebook.db'}").statuses("guard")
     with open(root / "integrity-guard.csv") as f:
         integrity = list(csv.DictReader(f))
-    return {"root": root, "statuses": statuses, "scores": _gradebook_scores(root), "integrity": integrity,
-            "log": run.stdout, "gradebook_before": None}
-
-
-def _gradebook_scores(root):
-    """student -> grade_id -> auto_score, read with nbgrader's own API."""
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        return {s.student.id: {g.name: g.auto_score for g in s.notebooks[0].grades}
-                for s in gb.find_assignment("guard").submissions}
+    return {"root": root, "statuses": statuses, "scores": gradebook_scores(root), "integrity": integrity,
+            "log": run.stdout}
 
 
 ATTACKS = [a.name for a in attacks(Path("/course"))]
