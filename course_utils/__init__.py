@@ -16,6 +16,7 @@ Modules (import them by name, e.g. ``from course_utils import numerics``):
 - ``tabular``   Ames housing, one-hot encoded and standardised (ps3)
 - ``report``    the instructor's grading report (grades.html)
 - ``demo``, ``lab``  what ``make demo`` and ``make lab`` run
+- ``grading``   the project grader (``course grade``): sandbox, oracle, crash-safe parallel runs
 """
 
 __version__ = "0.1.0"
