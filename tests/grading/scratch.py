@@ -63,9 +63,9 @@ def course(root, *args, timeout=900):
     return run
 
 
-def gradebook_scores(root, db_url=None):
-    """student -> grade_id -> auto_score, read with nbgrader's own API."""
+def gradebook_scores(root, db_url=None, assignment="guard"):
+    """student -> grade_id -> auto_score (all notebooks), read with nbgrader's own API."""
     from nbgrader.api import Gradebook
     with Gradebook(db_url or f"sqlite:///{root / 'gradebook.db'}", course_id="dl-workbook") as gb:
-        return {s.student.id: {g.name: g.auto_score for g in s.notebooks[0].grades}
-                for s in gb.find_assignment("guard").submissions}
+        return {s.student.id: {g.name: g.auto_score for nb in s.notebooks for g in nb.grades}
+                for s in gb.find_assignment(assignment).submissions}
