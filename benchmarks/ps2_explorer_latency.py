@@ -103,7 +103,8 @@ def autoencoder_explorers():
                 print(f"  {resolution}x{resolution:<3} {plane:<5} {loss:<16} {slider:<24} "
                       f"{1e3 * statistics.median(times):5.0f} ms {1e3 * max(times):5.0f} ms "
                       f"{max(times) / AE_TARGET:11.2f}")
-    print(f"  slowest move: {1e3 * worst:.0f} ms = {worst / AE_TARGET:.2f} x target")
+    print(f"  slowest move: {1e3 * worst:.0f} ms = {worst / AE_TARGET:.2f} x target "
+          f"(load average now {os.getloadavg()[0]:.2f}: other processes on the 2 cores slow every move)")
 
 
 if __name__ == "__main__":

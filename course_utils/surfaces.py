@@ -263,10 +263,16 @@ class AutoencoderSlices:
 
     @staticmethod
     def _output_layer(hidden, W2, b2):
-        """Logits hidden @ W2.T + b2 (hidden (N, H)), as ``write_logits`` for ``_error``."""
+        """Logits hidden @ W2.T + b2 (hidden (N, H)), as ``write_logits`` for ``_error``.
+
+        The bias is one more column of the product (a hidden unit fixed at 1): cheaper than
+        adding b2 to the (N, D) result.
+        """
+        hidden1 = np.hstack([hidden, np.ones((len(hidden), 1), hidden.dtype)])  # (N, H + 1)
+        W2b = np.hstack([W2, b2[:, None]])                                        # (D, H + 1)
+
         def write(rows, out):
-            np.matmul(hidden[rows], W2.T, out=out)
-            out += b2
+            np.matmul(hidden1[rows], W2b.T, out=out)
         return write
 
     # ---- the planes --------------------------------------------------------------------
