@@ -3,7 +3,7 @@
 For each assignment: the score distribution per question (plot), every student's
 automatic score and grading status, and integrity flags found by comparing each
 submitted notebook with the released one (deleted, duplicated or retyped grade cells,
-tags on test cells, edited test cells, unreadable or missing notebooks).
+changed tags or metadata, edited test cells, unreadable or missing notebooks).
 
     python -m course_utils.report ps1 [ps2 ...]      # in the course folder
 """
@@ -11,11 +11,9 @@ import base64
 import html
 import io
 import sys
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -42,37 +40,20 @@ def failed_summary(failed, n_tests):
     return ", ".join(failed) or "-"
 
 
-def _grade_cells(nb):
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")]
-
-
 def integrity_flags(submitted, released):
-    """Differences between a submitted notebook (path) and the released one (path) that grading hides."""
+    """Differences between a submitted notebook (path) and the released one (path) that grading hides.
+
+    The same findings as the project grader's (``grading.assemble``): deleted, duplicated or
+    retyped grade cells, changed tags or nbgrader metadata, edited test or locked cells.
+    """
+    from .grading.assemble import UnreadableNotebook, read_notebook, submission_flags
     if not submitted.exists():
         return [f"{submitted.name}: notebook missing"]
     try:
-        nb = nbformat.read(submitted, as_version=4)
-    except Exception as exc:  # any unreadable file is a flag, never a crash
-        return [f"{submitted.name}: unreadable notebook ({type(exc).__name__})"]
-    reference = {c.metadata.nbgrader.grade_id: c for c in _grade_cells(nbformat.read(released, as_version=4))}
-    cells = _grade_cells(nb)
-    ids = Counter(c.metadata.nbgrader.grade_id for c in cells)
-    flags = [f"grade cell {gid} deleted" for gid in reference if gid not in ids]
-    flags += [f"grade id {gid} duplicated ({n} cells)" for gid, n in ids.items() if n > 1]
-    for cell in cells:
-        gid = cell.metadata.nbgrader.grade_id
-        original = reference.get(gid)
-        if original is None:
-            flags.append(f"unknown grade id {gid}")
-            continue
-        if cell.cell_type != original.cell_type:
-            flags.append(f"{gid}: cell type changed to {cell.cell_type}")
-        if cell.metadata.nbgrader.get("grade") and not cell.metadata.nbgrader.get("solution"):
-            if cell.metadata.get("tags"):
-                flags.append(f"{gid}: test cell tagged {cell.metadata['tags']}")
-            if cell.source != original.source:
-                flags.append(f"{gid}: test cell edited")
-    return flags
+        cells = read_notebook(submitted)
+    except UnreadableNotebook as exc:  # any unreadable file is a flag, never a crash
+        return [f"{submitted.name}: unreadable notebook ({exc})"]
+    return submission_flags(read_notebook(released), cells)
 
 
 def gradebook_results(root, assignment):

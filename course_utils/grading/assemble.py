@@ -6,8 +6,9 @@ the instructor's version (test cells by the hidden version with expected values 
 and cells the student added stay in place. Metadata the student edited (tags, grade ids,
 cell types, points) is never used, only reported:
 
-    student_plan(source_nb, release_nb, submitted_path) -> Plan     (flags say what was odd)
-    reference_plan(source_nb) -> Plan
+    student_plan(source_cells, release_cells, submitted_cells) -> Plan  (flags say what was odd)
+    submission_flags(release_cells, submitted_cells) -> the flags alone (for the stock pipeline's report)
+    reference_plan(source_cells) -> Plan
 """
 import json
 import re
@@ -113,7 +114,7 @@ def student_plan(source_cells, release_cells, submitted_cells):
             text = _text(cell.get("source", "")) if role(mine) == "answer" else _trusted_source(mine)
             order.append((gid, mine, text))
         elif gid in released:
-            plan.flags.append(f"cell {gid}: duplicated (the first copy was used)")
+            plan.flags.append(f"cell {gid}: duplicated (only the first copy counts)")
         else:
             if gid:
                 plan.flags.append(f"unknown grade id {gid!r} (run as an ordinary cell)")
@@ -133,6 +134,11 @@ def student_plan(source_cells, release_cells, submitted_cells):
             plan.cells.append({"index": len(plan.cells), "source": text, "grade_id": gid,
                                "role": role(mine) if gid else "student"})
     return plan
+
+
+def submission_flags(release_cells, submitted_cells):
+    """Integrity findings of a submitted notebook against the released one (cells as dicts)."""
+    return student_plan(release_cells, release_cells, submitted_cells).flags
 
 
 def _tests(source_cells):

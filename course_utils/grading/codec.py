@@ -35,7 +35,7 @@ class Opaque:
 
 def _array(value):
     import numpy as np
-    arr = np.ascontiguousarray(value)
+    arr = np.array(value, order="C", copy=True)  # ascontiguousarray would make 0-d arrays 1-d
     if arr.dtype.kind not in "biuf" or arr.nbytes > MAX_ARRAY_BYTES:
         return {"__opaque__": f"array of dtype {arr.dtype}, shape {arr.shape}"}
     little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
@@ -54,8 +54,10 @@ def encode(value, depth=0):
     if isinstance(value, float):
         return value if math.isfinite(value) else {"__float__": repr(value)}
     np, sp = sys.modules.get("numpy"), sys.modules.get("sympy")
-    if np and isinstance(value, (np.ndarray, np.generic)):
-        return _array(value) if value.ndim else encode(value.item(), depth)
+    if np and isinstance(value, np.ndarray):
+        return _array(value)  # 0-d arrays too: they index like arrays, not like Python floats
+    if np and isinstance(value, np.generic):
+        return encode(value.item(), depth)
     if sp and isinstance(value, (sp.Basic, sp.MatrixBase)):
         return {"__sympy__": sp.srepr(value)}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -10,7 +10,6 @@ an instructor's look. Two kinds:
 - after each cell, the objects graders and tests rely on are compared with the originals
   (NumPy comparisons, builtins, ``course_utils.checks``, json, IPython's hooks).
 """
-import builtins
 import importlib
 import os
 import sys

@@ -13,7 +13,8 @@ from course_utils.grading.oracle import judge_test
 
 
 @pytest.mark.parametrize("value", [1, -2.5, "text", None, True, [1, (2, "a")], {1, 2}, {"k": [1.0]},
-                                   np.arange(6.0).reshape(2, 3), np.array([True, False]), np.int32(7), 10**40])
+                                   np.arange(6.0).reshape(2, 3), np.array([True, False]), np.array(2.5),
+                                   np.int32(7), 10**40])
 def test_codec_round_trips_plain_values(value):
     back = codec.decode(json.loads(json.dumps(codec.encode(value))))
     assert type(back) is type(value) if not isinstance(value, np.generic) else back == value.item()

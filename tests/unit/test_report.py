@@ -33,12 +33,15 @@ def test_honest_submission_has_no_flags(paths):
 
 
 @pytest.mark.parametrize("tamper, flag", [
-    (lambda nb: nb.cells.pop(1), "grade cell test deleted"),
-    (lambda nb: nb.cells.append(nbformat.from_dict(nb.cells[1])), "grade id test duplicated (2 cells)"),
+    (lambda nb: nb.cells.pop(1), "cell test: deleted (restored from the release)"),
+    (lambda nb: nb.cells.append(nbformat.from_dict(nb.cells[1])), "cell test: duplicated (only the first copy counts)"),
     (lambda nb: nb.cells[1].metadata.__setitem__("tags", ["skip-execution"]),
-     "test: test cell tagged ['skip-execution']"),
-    (lambda nb: setattr(nb.cells[1], "source", "pass"), "test: test cell edited"),
-    (lambda nb: nb.cells[0].metadata.nbgrader.__setitem__("grade_id", "other"), "unknown grade id other"),
+     "cell test: tags changed to ['skip-execution']"),
+    (lambda nb: setattr(nb.cells[1], "source", "pass"),
+     "test cell test: source edited (the instructor's version was run)"),
+    (lambda nb: nb.cells[0].metadata.nbgrader.__setitem__("grade_id", "other"),
+     "unknown grade id 'other' (run as an ordinary cell)"),
+    (lambda nb: nb.cells[1].metadata.nbgrader.__setitem__("points", 100), "cell test: nbgrader metadata changed"),
 ])
 def test_tampering_is_flagged(paths, tamper, flag):
     released, submitted = paths
@@ -51,22 +54,23 @@ def test_retyped_cell_is_flagged(paths):
     released, submitted = paths
     nb = released_notebook()
     nb.cells[1] = nbformat.v4.new_markdown_cell("assert x == 1", metadata=nb.cells[1].metadata)
-    assert "test: cell type changed to markdown" in integrity_flags(submit(nb, submitted), released)
+    assert "cell test: type changed to 'markdown'" in integrity_flags(submit(nb, submitted), released)
 
 
 def test_broken_and_missing_notebooks_are_flags_not_crashes(paths):
     released, submitted = paths
     assert integrity_flags(submitted, released) == ["submitted.ipynb: notebook missing"]
     submitted.write_text("{ not json")
-    assert integrity_flags(submitted, released) == ["submitted.ipynb: unreadable notebook (NotJSONError)"]
+    flags = integrity_flags(submitted, released)
+    assert len(flags) == 1 and flags[0].startswith("submitted.ipynb: unreadable notebook (not valid JSON")
 
 
 def test_render_marks_failed_and_flagged_students():
     results = {"ok": StudentResult("ok", {"t1": (1.0, 1.0), "t2": (0.0, 2.0)}),
-               "broken": StudentResult("broken", {"t1": (None, 1.0)}, flags=["t1: test cell edited"])}
+               "broken": StudentResult("broken", {"t1": (None, 1.0)}, flags=["test cell t1: source edited"])}
     page = render({"ps1": results})
     assert "1 failed to grade" in page and "1 with integrity flags" in page
-    assert "FAILED: not graded" in page and "t1: test cell edited" in page
+    assert "FAILED: not graded" in page and "test cell t1: source edited" in page
     assert "<td>1/3</td>" in page and "<td>t2</td>" in page
 
 
