@@ -21,10 +21,10 @@ Two pieces, both course code (no student answer lives here):
   logits are ``A0 + z1 B_U + z2 B_V`` with ``B = phi(...) @ U.T`` computed once; F12 recomputes
   the hidden activations once per value of z1 (one row of the grid), not per grid point; only
   F11 needs a forward pass (one small GEMM) per point. The part of the likelihood loss linear in
-  the logits is a sum of (N, H) products. What is left per point, elementwise on (N, D): tanh
-  for the square loss, one exp for the likelihood loss (logs of products of 32 factors, see
-  ``_sum_log``). Float32 in row blocks, sums in float64, rows of the grid on ``threads`` threads
-  (NumPy releases the GIL in ufuncs and BLAS).
+  the logits is a sum of (N, H) products. What is left per point, elementwise on (N, D): one
+  tanh per value for either loss (both are functions of tanh(a/2); logs of products of 32
+  factors, see ``_sum_log``). Float32 in row blocks, sums in float64, rows of the grid on
+  ``threads`` threads (NumPy releases the GIL in ufuncs and BLAS).
 
 Shapes: X (N, D) with pixels in [0, 1]; W1 (H, D), b1 (H,), W2 (D, H), b2 (D,).
 Losses: ``"sq"`` is L = (x - y)^2 / 2, ``"lik"`` is L = -x log y - (1 - x) log(1 - y), with
@@ -141,12 +141,18 @@ def _sum_log(v, k=32):
 
     Sums of logs are logs of products: a product of k factors <= 2 is <= 2^k (no float32 overflow
     for k < 128), so there is one ``log`` per k values instead of one per value, with the rounding
-    error of a sum of k logs.
+    error of a sum of k logs; the logs are summed in float64.
     """
     v = v.reshape(-1)
     m = len(v) // k * k
     products = np.multiply.reduce(v[:m].reshape(k, -1), axis=0)
-    return float(np.log(products).sum()) + float(np.log(v[m:]).sum())
+    return float(np.log(products).sum(dtype=np.float64)) + float(np.log(v[m:]).sum(dtype=np.float64))
+
+
+def _sum_squares(u, rows=128):
+    """sum(u ** 2) as a float, for u (R, D): float32 dot products of ``rows``-row chunks, summed in
+    float64 (one float32 dot over 1,000 x 784 values loses ~1e-6 of relative accuracy)."""
+    return sum(float(np.vdot(u[i:i + rows], u[i:i + rows])) for i in range(0, len(u), rows))
 
 
 class AutoencoderSlices:
@@ -176,12 +182,15 @@ class AutoencoderSlices:
         self.threads = threads
         self.block_rows = block_rows
         p = self.params
-        self.Z0 = self.X @ p["W1"].T + p["b1"]           # hidden pre-activations (N, H)
-        self.H0 = phi(self.Z0)                            # hidden activations, reused by F22
-        self.A0 = self.H0 @ p["W2"].T + p["b2"]           # output logits (N, D)
-        self.C = 2 * self.X - 1                           # square loss: (x - s(a))^2 = (c - tanh(a/2))^2 / 4
-        self.G = 0.5 - self.X.astype(np.float64)          # likelihood loss: its part linear in a (float64)
-        self.GW2 = self.G @ p["W2"]                       # (N, H), see _error
+        # Both losses are functions of u = a/2 (see _block_sum): the arrays that give logits are
+        # kept halved (exact in floating point), so no point pays an (N, D) pass to halve them.
+        self.W2_half, self.b2_half = p["W2"] / 2, p["b2"] / 2
+        self.Z0 = self.X @ p["W1"].T + p["b1"]                    # hidden pre-activations (N, H)
+        self.H0 = phi(self.Z0)                                     # hidden activations, reused by F22
+        self.A0_half = self.H0 @ self.W2_half.T + self.b2_half     # u = a/2 at the centre (N, D)
+        self.C = 2 * self.X - 1                                    # square loss (see _block_sum)
+        self.G = 0.5 - self.X.astype(np.float64)                   # likelihood loss: its linear part
+        self.GW2 = self.G @ p["W2"]                                # (N, H), see _error
         self.Gb2 = float(self.G.sum(axis=0) @ p["b2"])
         self.rng = np.random.default_rng(seed)
         self.new_directions()
@@ -199,9 +208,10 @@ class AutoencoderSlices:
                   "F22": (draw(p["W2"]), draw(p["W2"]))}
         self.XU11 = [self.X @ u.T for u in self.U["F11"]]      # (N, H): dZ per unit z
         self.XU12 = self.X @ self.U["F12"][0].T                # (N, H)
-        self.B22 = [self.H0 @ u.T for u in self.U["F22"]]      # (N, D): dA per unit z
-        self.GU22 = [self.G @ u for u in self.U["F22"]]        # (N, H), see _error
-        self.GV12 = self.G @ self.U["F12"][1]                  # (N, H)
+        self.B22_half = [self.H0 @ u.T / 2 for u in self.U["F22"]]  # (N, D): du per unit z
+        self.V12_half = self.U["F12"][1] / 2                         # (D, H)
+        self.GU22 = [self.G @ u for u in self.U["F22"]]             # (N, H), see _error
+        self.GV12 = self.G @ self.U["F12"][1]                       # (N, H)
 
     def params_at(self, kind, z1, z2):
         """The parameters of one point of a plane (float64 dict), for checks and plots."""
@@ -218,29 +228,29 @@ class AutoencoderSlices:
         return p
 
     # ---- E at one point from its logits: float32 row blocks, sums in float64 ----------------
-    def _block_sum(self, loss, a, rows):
-        """sum over images ``rows`` and pixels of a loss of a: (R, D) logits (overwritten), a float.
+    def _block_sum(self, loss, u, rows):
+        """sum over images ``rows`` and pixels of L, from u = a/2 (R, D) (overwritten): a float.
 
-        "sq": L = (x - s(a))^2 / 2 = (c - tanh(a/2))^2 / 8 with c = 2x - 1.
-        "lik": the nonlinear part |a|/2 + log(1 + exp(-|a|)) of L = softplus(a) - x a
-        = (1/2 - x) a + |a|/2 + log(1 + exp(-|a|)) (stable for any a; linear part: ``_error``).
+        Both losses are functions of tanh(u) = 2 sigmoid(a) - 1 (one tanh per value, no exp):
+        "sq": (x - sigmoid(a))^2 / 2 = (c - tanh u)^2 / 8 with c = 2x - 1;
+        "lik": softplus(a) - x a = (1/2 - x) a + log(2 cosh u), with the linear part added by
+        ``_error`` and log(2 cosh u) = |u| + log 2 - log(1 + tanh|u|), stable for any u
+        (1 + tanh|u| is in [1, 2]).
         """
         if loss == "sq":
-            a *= 0.5
-            np.tanh(a, out=a)
-            a -= self.C[rows]
-            return float(np.vdot(a, a)) / 8
-        np.abs(a, out=a)
-        total = 0.5 * float(a.sum())
-        np.negative(a, out=a)
-        np.exp(a, out=a)
-        a += 1
-        return total + _sum_log(a)
+            np.tanh(u, out=u)
+            u -= self.C[rows]
+            return _sum_squares(u) / 8
+        np.abs(u, out=u)
+        total = float(u.sum()) + u.size * np.log(2)
+        np.tanh(u, out=u)
+        u += 1
+        return total - _sum_log(u)
 
-    def _error(self, loss, write_logits, hidden, GW):
-        """E at one point whose logits are hidden @ W.T + b2 (hidden (N, H), W (D, H)): a float.
+    def _error(self, loss, write_half_logits, hidden, GW):
+        """E at one point whose logits are a = hidden @ W.T + b2 (hidden (N, H), W (D, H)): a float.
 
-        write_logits(rows, out) writes the (R, D) logits of the images ``rows`` into ``out``.
+        write_half_logits(rows, out) writes u = a/2, (R, D), of the images ``rows`` into ``out``.
         GW = (1/2 - X) @ W, (N, H): the part of the likelihood loss linear in the logits needs no
         (N, D) array, sum_n (1/2 - x_n) . (W h_n + b2) = <GW, hidden> + (sum_n (1/2 - x_n)) . b2.
         """
@@ -249,13 +259,13 @@ class AutoencoderSlices:
         for start in range(0, self.N, self.block_rows):
             rows = slice(start, min(start + self.block_rows, self.N))
             a = scratch[: rows.stop - start]
-            write_logits(rows, a)
+            write_half_logits(rows, a)
             total += self._block_sum(loss, a, rows)
         return total / self.N
 
     @staticmethod
     def _affine(P, Q, z):
-        """Logits P + z Q (P, Q (N, D)), as ``write_logits`` for ``_error``."""
+        """P + z Q (P, Q (N, D)), as ``write_half_logits`` for ``_error``."""
         def write(rows, out):
             np.multiply(Q[rows], z, out=out)
             out += P[rows]
@@ -263,7 +273,7 @@ class AutoencoderSlices:
 
     @staticmethod
     def _output_layer(hidden, W2, b2):
-        """Logits hidden @ W2.T + b2 (hidden (N, H)), as ``write_logits`` for ``_error``.
+        """hidden @ W2.T + b2 (hidden (N, H)), as ``write_half_logits`` for ``_error``.
 
         The bias is one more column of the product (a hidden unit fixed at 1): cheaper than
         adding b2 to the (N, D) result.
@@ -278,25 +288,26 @@ class AutoencoderSlices:
     # ---- the planes --------------------------------------------------------------------
     def _row(self, kind, loss, z1, z2s):
         """Values at (z1, z2) for every z2 in z2s: a list; the work shared by one z1 is done once."""
-        p, t = self.params, self.dtype
-        if kind == "F22":  # logits A0 + z1 B_U + z2 B_V: no forward pass at all
-            (GU, GV), base = self.GU22, self.A0 + t(z1) * self.B22[0]
-            return [self._error(loss, self._affine(base, self.B22[1], t(z2)), self.H0,
-                                self.GW2 + z1 * GU + z2 * GV) for z2 in z2s]
-        if kind == "F12":  # hidden activations once per z1, then logits P + z2 Q
-            hidden, V = self.phi(self.Z0 + t(z1) * self.XU12), self.U["F12"][1]
+        t, W2, b2 = self.dtype, self.W2_half, self.b2_half  # everything in u = a/2
+        if kind == "F22":  # u = A0/2 + z1 B_U/2 + z2 B_V/2: no forward pass at all
+            (GU, GV), (BU, BV) = self.GU22, self.B22_half
+            base = self.A0_half + t(z1) * BU
+            return [self._error(loss, self._affine(base, BV, t(z2)), self.H0, self.GW2 + z1 * GU + z2 * GV)
+                    for z2 in z2s]
+        if kind == "F12":  # hidden activations once per z1, then u = P + z2 Q
+            hidden, V = self.phi(self.Z0 + t(z1) * self.XU12), self.V12_half
             if len(z2s) == 1:  # a single point (a 1-D slice): one GEMM, not two
-                logits = [self._output_layer(hidden, p["W2"] + t(z2s[0]) * V, p["b2"])]
+                halves = [self._output_layer(hidden, W2 + t(z2s[0]) * V, b2)]
             else:
-                P, Q = hidden @ p["W2"].T + p["b2"], hidden @ V.T
-                logits = [self._affine(P, Q, t(z2)) for z2 in z2s]
+                P, Q = hidden @ W2.T + b2, hidden @ V.T
+                halves = [self._affine(P, Q, t(z2)) for z2 in z2s]
             return [self._error(loss, write, hidden, self.GW2 + z2 * self.GV12)
-                    for write, z2 in zip(logits, z2s)]
+                    for write, z2 in zip(halves, z2s)]
         if kind == "F11":  # a forward pass per point, from X W1^T + z1 X U^T + z2 X V^T (no GEMM with X)
             (XU, XV), out = self.XU11, []
             for z2 in z2s:
                 hidden = self.phi(self.Z0 + t(z1) * XU + t(z2) * XV)
-                out.append(self._error(loss, self._output_layer(hidden, p["W2"], p["b2"]), hidden, self.GW2))
+                out.append(self._error(loss, self._output_layer(hidden, W2, b2), hidden, self.GW2))
             return out
         raise ValueError(f"kind must be one of {self.KINDS}, not {kind!r}")
 
