@@ -122,7 +122,8 @@ def test_float32_sums_stay_accurate_on_1000_images(loss):
     slices = surfaces.AutoencoderSlices(params, X, seed=9)
     for kind in slices.KINDS:
         fast = slices.error(kind, loss, [0.0, 0.3], [0.0, -0.6])
-        naive = [surfaces.autoencoder_error(slices.params_at(kind, a, b), X, loss) for a, b in [(0.0, 0.0), (0.3, -0.6)]]
+        naive = [surfaces.autoencoder_error(slices.params_at(kind, a, b), X, loss)
+                 for a, b in [(0.0, 0.0), (0.3, -0.6)]]
         np.testing.assert_allclose(fast, naive, rtol=FLOAT32_RTOL)
 
 
