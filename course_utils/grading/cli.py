@@ -13,6 +13,7 @@ is known (so a killed run loses nothing and a rerun finishes the class), and wri
 import argparse
 import csv
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -55,6 +56,10 @@ def write_integrity_csv(path, statuses):
                 out.writerow([student, row["status"], flag])
 
 
+def _warm_up():
+    import nbgrader.api  # noqa: F401 (the store needs it for the first result)
+
+
 def grade(args, root):
     from .engine import Options, grade_class, submission_hash
     from .sandbox import SandboxUnavailable, unavailable_reason
@@ -65,7 +70,8 @@ def grade(args, root):
         raise SandboxUnavailable(f"refusing to grade: the sandbox cannot be set up here ({reason}). "
                                  f"Fix that, or pass --unsandboxed to run student code unconfined.")
     store = Store(_db_url(args, root))
-    done = store.statuses(args.assignment)
+    done = store.recorded(args.assignment)
+    threading.Thread(target=_warm_up, daemon=True).start()  # nbgrader's 3 s import, while workers start
     students = [s for s in _students(root, args.assignment, args.students)
                 if args.force or done.get(s, {}).get("status") != "graded"
                 or done[s]["submission_hash"] != submission_hash(root, args.assignment, s)]

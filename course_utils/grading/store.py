@@ -328,6 +328,29 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def recorded(self, assignment) -> dict:
+        """student -> {status, submission_hash} from the status table alone.
+
+        Cheap (SQLAlchemy only, no nbgrader import): what ``course grade`` needs to decide
+        whom to skip before any grading starts. Empty when nothing was recorded yet.
+        """
+        from sqlalchemy import create_engine, inspect, select
+        from sqlalchemy.engine import make_url
+        url = make_url(self.db_url)
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        engine = create_engine(url)
+        try:
+            if not inspect(engine).has_table(STATUS_TABLE):
+                return {}
+            table = _status_table()
+            with engine.connect() as connection:
+                rows = connection.execute(select(table.c.student, table.c.status, table.c.submission_hash)
+                                          .where(table.c.assignment == assignment)).all()
+        finally:
+            engine.dispose()
+        return {student: {"status": status, "submission_hash": digest} for student, status, digest in rows}
+
     def statuses(self, assignment) -> dict:
         """student -> {status, reason, score, max_score, flags, submission_hash, updated_at}.
 
