@@ -10,7 +10,9 @@ differ. Then, each on the same submissions:
 2. `course grade <a> --workers 1` and `--workers 2` (sandboxed, out-of-process oracle), each
    with an empty reference cache (its reference run is part of the cost), and `--workers 2`
    again with the cache filled (a regrade after a fix);
-3. the sandbox's overhead: `course grade` of 4 submissions with and without the sandbox.
+3. the sandbox's overhead: `course grade` of 4 submissions with and without the sandbox (noisy:
+   a few seconds of grading against a difference of tens of ms), and the start-up cost of one
+   sandboxed process alone.
 
 Prints seconds and submissions per minute, and the ratios to stock (target: >= 4x with 2
 workers). Figures, not assertions: the machine is shared and noisy.
@@ -76,7 +78,12 @@ def main(assignment="ps1", n=20):
     plain = course_grade(course, assignment, "--workers", "1", "--unsandboxed", "--students", *few, cache=True)
     notebooks = len(list((course / "source" / assignment).glob("*.ipynb"))) * len(few)
     print(f"sandbox overhead: {(sandboxed - plain) / notebooks * 1000:.0f} ms per notebook run "
-          f"({sandboxed:.1f} s sandboxed vs {plain:.1f} s unsandboxed for {len(few)} submissions)")
+          f"({sandboxed:.1f} s sandboxed vs {plain:.1f} s unsandboxed for {len(few)} submissions; "
+          f"each submission is two runs, the student's and the reference's)")
+    from course_utils.grading.sandbox import measure_overhead
+    bare, boxed = measure_overhead(runs=15)
+    print(f"sandbox start-up alone (python -c pass, median of 15): {bare * 1000:.0f} ms plain, "
+          f"{boxed * 1000:.0f} ms sandboxed, +{(boxed - bare) * 1000:.0f} ms per process")
     print("target: course grade --workers 2 >= 4x stock throughput")
     shutil.rmtree(course, ignore_errors=True)
 
