@@ -9,7 +9,7 @@ differ. Then, each on the same submissions:
 1. stock `nbgrader autograde <a> --force --create` (sequential, in-kernel verdicts);
 2. `course grade <a> --workers 1` and `--workers 2` (sandboxed, out-of-process oracle), each
    with an empty reference cache (its reference run is part of the cost), and `--workers 2`
-   again with the cache filled (a regrade after a fix);
+   again with the cache filled (as after `course prepare` before the deadline, or a regrade);
 3. the sandbox's overhead: `course grade` of 4 submissions with and without the sandbox (noisy:
    a few seconds of grading against a difference of tens of ms), and the start-up cost of one
    sandboxed process alone.
@@ -68,8 +68,8 @@ def main(assignment="ps1", n=20):
     rows = [("stock nbgrader autograde (sequential)", stock),
             ("course grade --workers 1", course_grade(course, assignment, "--workers", "1")),
             ("course grade --workers 2", course_grade(course, assignment, "--workers", "2")),
-            ("course grade --workers 2, reference cached", course_grade(course, assignment, "--workers", "2",
-                                                                      cache=True))]
+            ("course grade --workers 2, after course prepare", course_grade(course, assignment, "--workers", "2",
+                                                                          cache=True))]
     print(f"{'':44} {'seconds':>8} {'subs/min':>9} {'vs stock':>9}")
     for name, seconds in rows:
         print(f"{name:44} {seconds:8.1f} {60 * len(students) / seconds:9.1f} {stock / seconds:8.2f}x")

@@ -1,6 +1,7 @@
 """``course``: the project's grading command line (starts fast; heavy imports come later).
 
     course grade ps1 [--workers 2] [--scheduler tcp://host:8786] [--db-url URL] [--force]
+    course prepare ps1 [--workers 2] [--students ...]   (before the deadline: reference runs, cached)
     course export [-o grades_status.csv] [--db-url URL]
     course sandbox-check
 
@@ -30,9 +31,14 @@ def _parser():
     grade.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
     grade.add_argument("--unsandboxed", action="store_true",
                        help="run student code WITHOUT the sandbox (only where none can be set up)")
+    prepare = commands.add_parser("prepare", help="run the reference solution for every student id in "
+                                                  "advance (students of the gradebook and of submitted/)")
+    prepare.add_argument("assignment")
+    prepare.add_argument("--workers", type=int, default=2)
+    prepare.add_argument("--students", nargs="+", help="only these students")
     export = commands.add_parser("export", help="CSV of statuses and scores of every submission")
     export.add_argument("-o", "--output", default="grades_status.csv")
-    for command in (grade, export):
+    for command in (grade, prepare, export):
         command.add_argument("--db-url", help="gradebook URL (default: sqlite:///gradebook.db here)")
     commands.add_parser("sandbox-check", help="say whether the sandbox works here")
     return parser
@@ -89,11 +95,31 @@ def grade(args, root):
     return 0
 
 
+def prepare(args, root):
+    from .engine import Options, prepare_references
+    from .sandbox import SandboxUnavailable, unavailable_reason
+    if reason := unavailable_reason():
+        raise SandboxUnavailable(f"refusing to run: the sandbox cannot be set up here ({reason})")
+    students = args.students
+    if not students:
+        from nbgrader.api import Gradebook
+        with Gradebook(_db_url(args, root)) as gb:
+            students = sorted({s.id for s in gb.students} | set(_students(root, args.assignment, None)))
+    start = time.monotonic()
+    for done, student in enumerate(prepare_references(root, args.assignment, students, Options(),
+                                                      args.workers), 1):
+        print(f"  reference run for {student} ({done}/{len(students)})", flush=True)
+    print(f"done in {time.monotonic() - start:.1f} s; `course grade {args.assignment}` will reuse them")
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     root = Path.cwd()
     if args.command == "grade":
         return grade(args, root)
+    if args.command == "prepare":
+        return prepare(args, root)
     if args.command == "export":
         from .store import Store
         Store(_db_url(args, root)).export_csv(root / args.output)

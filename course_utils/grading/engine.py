@@ -7,6 +7,7 @@ probe mode in the sandbox (``execute``), and let the oracle judge every test cel
 
     grade_submission(root, assignment, student, options) -> SubmissionResult
     grade_class(root, assignment, students, options, workers=2, scheduler=None) -> iterator
+    prepare_references(root, assignment, students, options, workers=2) -> iterator (before a deadline)
 """
 import contextlib
 import fcntl
@@ -187,6 +188,27 @@ def write_feedback(root, result, report):
 def _grade_in_process(root, assignment, student, options):
     """Task body for a process pool or a Dask worker: the result as a plain dict."""
     return asdict(grade_submission(root, assignment, student, options))
+
+
+def _prepare_in_process(root, assignment, student, options):
+    """Task body of ``course prepare``: the reference runs of one student id, into the cache."""
+    with _slot() as slot:
+        for source in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
+            reference_results(root, assignment, source.stem, student, options, slot)
+    return student
+
+
+def prepare_references(root, assignment, students, options=Options(), workers=2):
+    """Run and cache the reference solution for each student id before the submissions come in.
+
+    Grading then runs only the students' notebooks. Yields each student id when done.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in as_completed([pool.submit(_prepare_in_process, str(root), assignment, s, options)
+                                    for s in students]):
+            yield future.result()
 
 
 def grade_class(root, assignment, students, options=Options(), workers=2, scheduler=None):

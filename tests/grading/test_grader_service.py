@@ -89,3 +89,14 @@ def test_gradebook_on_postgresql(tmp_path, postgres_url):
     assert not (root / "gradebook.db").exists() or _statuses(root) == {}
     scores = gradebook_scores(root, postgres_url.replace("postgresql://", "postgresql+psycopg://"))
     assert all({k: v for k, v in s.items() if k in FULL} == FULL for s in scores.values())
+
+
+def test_prepare_runs_the_reference_before_grading(tmp_path):
+    root = make_course(tmp_path)
+    submit(root, HONEST[:2])
+    run = course(root, "prepare", "guard")  # students from the gradebook and submitted/
+    assert "(2/2)" in run.stdout
+    cached = list((root / ".grading_cache" / "guard").glob("guard-*/*.json"))
+    assert [p.name for p in cached] == ["_shared.json"]  # guard has no per-student variants
+    course(root, "grade", "guard")
+    assert all(row["status"] == "graded" for row in _statuses(root).values())
