@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 MAX_CHANNEL_BYTES = 256 * 2**20   # all result lines of one run
+MAX_LINE = 160 * 2**20            # one result line (a cell's outputs and check records)
 MAX_RAW_OUTPUT = 64 * 2**10      # bytes kept of what the process writes to fd 1/2 itself
 MAX_FILES_WRITTEN = 16 * 2**20   # more than this in the private folder is reported
 
@@ -58,10 +59,11 @@ class _Channel(threading.Thread):
         self.changed = threading.Condition()
 
     def run(self):
-        for line in self.file:
+        while line := self.file.readline(MAX_LINE + 1):
             self.size += len(line)
-            if self.size > MAX_CHANNEL_BYTES:
-                self._add(problem="result channel overflow (more than 256 MB)")
+            if self.size > MAX_CHANNEL_BYTES or len(line) > MAX_LINE:
+                self._add(problem=f"result channel overflow (a line over {MAX_LINE // 2**20} MB "
+                                  f"or more than {MAX_CHANNEL_BYTES // 2**20} MB in all)")
                 break
             try:
                 event = json.loads(line)
@@ -97,20 +99,23 @@ def _attempt(cells, skip, workdir, env, sandbox, cell_timeout, execution):
     findings = []
     channel = _Channel(read_fd)
     channel.start()
-    current, last_progress, seen, reason = None, time.monotonic(), 0, None
+    # Cells must start in plan order, one at a time: a forged "start" cannot reset the clock.
+    order = iter([c["index"] for c in cells if c["index"] not in skip])
+    expected = next(order, None)
+    current, started, seen, reason = None, time.monotonic(), 0, None
     while reason is None:
         with channel.changed:
             channel.changed.wait_for(lambda: len(channel.events) > seen, timeout=0.2)
             new, seen = channel.events[seen:], len(channel.events)
         for event in new:
-            kind, last_progress = event["event"], time.monotonic()
-            if kind == "start" and isinstance(event.get("cell"), int):
-                current = event["cell"]
+            kind = event["event"]
+            if kind == "start" and current is None and expected is not None and event.get("cell") == expected:
+                current, started, expected = expected, time.monotonic(), next(order, None)
             elif kind == "guard" and event.get("cell") == current:
                 findings.append(str(event.get("finding"))[:300])
-            elif kind == "done" and event.get("cell") == current and current not in execution.cells:
+            elif kind == "done" and current is not None and event.get("cell") == current:
                 execution.cells[current] = _cell_result(event, findings)
-                current, findings = None, []
+                current, findings, started = None, [], time.monotonic()
             elif kind == "end":
                 execution.student_id_used = bool(event.get("student_id_used", True))
                 reason = "end"
@@ -122,7 +127,7 @@ def _attempt(cells, skip, workdir, env, sandbox, cell_timeout, execution):
                     pass
             else:
                 channel.problems.append(f"unexpected {kind!r} message for cell {event.get('cell')!r}")
-        if reason is None and time.monotonic() - last_progress > cell_timeout:
+        if reason is None and time.monotonic() - started > cell_timeout:
             reason = f"timed out after {cell_timeout:.0f} s"
     code = process.poll()
     _kill(process)

@@ -176,6 +176,12 @@ def attacks(root):
                        "import os\nfd = int(os.environ['COURSE_RESULT_FD'])\n"
                        "os.write(fd, b'{\"event\": \"done\", \"cell\": 3, \"status\": \"ok\", \"records\": []}\\n')\n"
                        "os.write(fd, b'all tests passed\\n')")),
+        Submission("forge-start", "forges 'cell started' messages to dodge the cell timeout", ("test_softmax",),
+                   "unexpected 'start' message", {"softmax": (
+                       "import os, time\nfd = int(os.environ['COURSE_RESULT_FD'])\n"
+                       "for i in range(60):\n"
+                       "    os.write(fd, ('{\"event\": \"start\", \"cell\": %d}\\n' % (i % 12)).encode())\n"
+                       "    time.sleep(0.5)")}),
         Submission("close-channel", "closes the grader's channel", ("test_softmax",), "channel closed early", {
             "softmax": "import os\nos.close(int(os.environ['COURSE_RESULT_FD']))"}),
         Submission("patch-json", "patches json.dumps that the runner sends results with", ("test_softmax",),
