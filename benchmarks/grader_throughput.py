@@ -10,9 +10,8 @@ differ. Then, each on the same submissions:
 2. `course grade <a> --workers 1` and `--workers 2` (sandboxed, out-of-process oracle), each
    with an empty reference cache (its reference run is part of the cost), and `--workers 2`
    again with the cache filled (as after `course prepare` before the deadline, or a regrade);
-3. the sandbox's overhead: `course grade` of 4 submissions with and without the sandbox (noisy:
-   a few seconds of grading against a difference of tens of ms), and the start-up cost of one
-   sandboxed process alone.
+3. the sandbox's overhead per notebook run (the reference notebook run sandboxed and not,
+   alternating, median of 5), and the start-up cost of one sandboxed process alone.
 
 Prints seconds and submissions per minute, and the ratios to stock (target: >= 4x with 2
 workers). Figures, not assertions: the machine is shared and noisy.
@@ -59,6 +58,24 @@ def course_grade(course, assignment, *extra, cache=False):
     return timed(course, sys.executable, "-m", "course_utils.grading.cli", "grade", assignment, "--force", *extra)
 
 
+def sandbox_overhead(course, assignment, runs=5):
+    """Median seconds of one notebook's reference run, sandboxed and not, alternating."""
+    import statistics
+    from course_utils.grading.assemble import read_notebook, reference_plan
+    from course_utils.grading.engine import Options, _run
+    lines = []
+    for source in sorted((course / "source" / assignment).glob("*.ipynb")):
+        plan = reference_plan(read_notebook(source))
+        times = {True: [], False: []}
+        for _ in range(runs):
+            for unsandboxed in (False, True):
+                times[unsandboxed].append(_run(plan, "s00", "judge", Options(unsandboxed=unsandboxed), 200).seconds)
+        boxed, plain = statistics.median(times[False]), statistics.median(times[True])
+        lines.append(f"sandbox overhead, {source.stem}: {boxed:.2f} s sandboxed vs {plain:.2f} s plain "
+                     f"(median of {runs}): {1000 * (boxed - plain):+.0f} ms per notebook run")
+    return "\n".join(lines)
+
+
 def main(assignment="ps1", n=20):
     n = int(n)
     course = scratch_course(assignment, n)
@@ -73,13 +90,7 @@ def main(assignment="ps1", n=20):
     print(f"{'':44} {'seconds':>8} {'subs/min':>9} {'vs stock':>9}")
     for name, seconds in rows:
         print(f"{name:44} {seconds:8.1f} {60 * len(students) / seconds:9.1f} {stock / seconds:8.2f}x")
-    few = students[:4]
-    sandboxed = course_grade(course, assignment, "--workers", "1", "--students", *few, cache=True)
-    plain = course_grade(course, assignment, "--workers", "1", "--unsandboxed", "--students", *few, cache=True)
-    notebooks = len(list((course / "source" / assignment).glob("*.ipynb"))) * len(few)
-    print(f"sandbox overhead: {(sandboxed - plain) / notebooks * 1000:.0f} ms per notebook run "
-          f"({sandboxed:.1f} s sandboxed vs {plain:.1f} s unsandboxed for {len(few)} submissions; "
-          f"each submission is two runs, the student's and the reference's)")
+    print(sandbox_overhead(course, assignment))
     from course_utils.grading.sandbox import measure_overhead
     bare, boxed = measure_overhead(runs=15)
     print(f"sandbox start-up alone (python -c pass, median of 15): {bare * 1000:.0f} ms plain, "
