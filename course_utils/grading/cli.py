@@ -66,15 +66,20 @@ def _warm_up():
     import nbgrader.api  # noqa: F401 (the store needs it for the first result)
 
 
-def grade(args, root):
-    from .engine import Options, grade_class, submission_hash
+def _require_sandbox(unsandboxed=False):
+    """Refuse (SandboxUnavailable) when no sandbox can be set up, unless told to run without."""
     from .sandbox import SandboxUnavailable, unavailable_reason
-    from .store import Store
-    if args.unsandboxed:
+    if unsandboxed:
         print("WARNING: --unsandboxed: student code runs with your permissions, unconfined.")
     elif reason := unavailable_reason():
-        raise SandboxUnavailable(f"refusing to grade: the sandbox cannot be set up here ({reason}). "
-                                 f"Fix that, or pass --unsandboxed to run student code unconfined.")
+        raise SandboxUnavailable(f"refusing to run student code: the sandbox cannot be set up here "
+                                 f"({reason}). Fix that, or pass --unsandboxed to run it unconfined.")
+
+
+def grade(args, root):
+    from .engine import Options, grade_class, submission_hash
+    from .store import Store
+    _require_sandbox(args.unsandboxed)
     store = Store(_db_url(args, root))
     done = store.recorded(args.assignment)
     threading.Thread(target=_warm_up, daemon=True).start()  # nbgrader's 3 s import, while workers start
@@ -97,9 +102,7 @@ def grade(args, root):
 
 def prepare(args, root):
     from .engine import Options, prepare_references
-    from .sandbox import SandboxUnavailable, unavailable_reason
-    if reason := unavailable_reason():
-        raise SandboxUnavailable(f"refusing to run: the sandbox cannot be set up here ({reason})")
+    _require_sandbox()
     students = args.students
     if not students:
         from nbgrader.api import Gradebook
@@ -116,10 +119,15 @@ def prepare(args, root):
 def main(argv=None):
     args = _parser().parse_args(argv)
     root = Path.cwd()
-    if args.command == "grade":
-        return grade(args, root)
-    if args.command == "prepare":
-        return prepare(args, root)
+    from .sandbox import SandboxUnavailable
+    try:
+        if args.command == "grade":
+            return grade(args, root)
+        if args.command == "prepare":
+            return prepare(args, root)
+    except SandboxUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if args.command == "export":
         from .store import Store
         Store(_db_url(args, root)).export_csv(root / args.output)

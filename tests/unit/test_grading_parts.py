@@ -137,3 +137,10 @@ def test_cli_starts_without_heavy_imports():
             "print(sorted(m for m in ('nbgrader', 'numpy', 'sympy', 'sqlalchemy', 'dask') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_cli_refuses_to_grade_without_a_sandbox(tmp_path, monkeypatch, capsys):
+    from course_utils.grading import cli, sandbox
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "bwrap is not installed")
+    assert cli.main(["grade", "ps1"]) == 2
+    assert "refusing to run student code" in capsys.readouterr().err
