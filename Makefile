@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: all venv data system-deps demo test test-browser test-fast lab release lock bench clean
+.PHONY: all venv data system-deps demo test test-browser test-fast lint lab release lock bench clean
 
 all: demo
 
@@ -22,10 +22,10 @@ data:
 	@sh .ci/get-data.sh
 
 release: venv
-	$(PY) -m course_utils.demo release $(ASSIGNMENTS)
+	$(PY) -m course_utils.instructor.demo release $(ASSIGNMENTS)
 
 demo: venv data
-	$(PY) -m course_utils.demo all $(ASSIGNMENTS)
+	$(PY) -m course_utils.instructor.demo all $(ASSIGNMENTS)
 
 # The grader's sandbox (bubblewrap) and a real PostgreSQL server for the gradebook tests.
 system-deps:
@@ -33,7 +33,12 @@ system-deps:
 		|| apt-get install -y -q bubblewrap postgresql >/dev/null \
 		|| { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap postgresql >/dev/null; }
 
-test: venv data system-deps
+# ruff: lint and formatting (settings in pyproject.toml)
+lint: venv
+	$(VENV)/bin/ruff check course_utils tests benchmarks nbgrader_config.py
+	$(VENV)/bin/ruff format --check course_utils tests benchmarks nbgrader_config.py
+
+test: venv data system-deps lint
 	$(PY) -m pytest -q -n 2 --dist loadscope tests --ignore=tests/browser --nbval-lax source
 
 # Real-browser tests (Debian chromium + Python playwright, no browser download).
@@ -46,7 +51,7 @@ test-fast: venv
 	$(PY) -m pytest -q tests --ignore=tests/browser -m "not pipeline"
 
 lab: venv data
-	$(PY) -m course_utils.lab
+	$(PY) -m course_utils.instructor.lab
 
 bench: venv data
 	$(PY) benchmarks/notebook_times.py

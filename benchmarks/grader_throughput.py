@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from course_utils import demo
+from course_utils.instructor import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
@@ -61,15 +61,17 @@ def course_grade(course, assignment, *extra, cache=False):
 def sandbox_overhead(course, assignment, runs=5):
     """Median seconds of one notebook's reference run, sandboxed and not, alternating."""
     import statistics
+
     from course_utils.grading.assemble import read_notebook, reference_plan
-    from course_utils.grading.engine import Options, _run
+    from course_utils.grading.engine import _run
+    from course_utils.grading.settings import Settings
     lines = []
     for source in sorted((course / "source" / assignment).glob("*.ipynb")):
         plan = reference_plan(read_notebook(source))
         times = {True: [], False: []}
         for _ in range(runs):
             for unsandboxed in (False, True):
-                times[unsandboxed].append(_run(plan, "s00", "judge", Options(unsandboxed=unsandboxed), 200).seconds)
+                times[unsandboxed].append(_run(plan, "s00", "judge", Settings(unsandboxed=unsandboxed), 200).seconds)
         boxed, plain = statistics.median(times[False]), statistics.median(times[True])
         lines.append(f"sandbox overhead, {source.stem}: {boxed:.2f} s sandboxed vs {plain:.2f} s plain "
                      f"(median of {runs}): {1000 * (boxed - plain):+.0f} ms per notebook run")

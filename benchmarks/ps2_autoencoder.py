@@ -15,12 +15,11 @@ Prints figures, never asserts (shared, noisy machines):
   machine's float32 GEMM peak measured here with NumPy (2048^2 matrices; target >= 25%).
 """
 import argparse
+import json
 import os
 import sys
 import time
 from pathlib import Path
-
-import json
 
 import numpy as np
 

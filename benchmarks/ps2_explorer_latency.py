@@ -4,10 +4,10 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ps2_explorer_latency.py
 
 1.6-1.7: the logistic-regression losses at N = 200, D = 10 on a 50 x 50 grid, in
-surfaces.FastExplorer (what the notebook uses) and, for comparison, in the matplotlib-rendered
+explorer.FastExplorer (what the notebook uses) and, for comparison, in the matplotlib-rendered
 explorer.LossSurfaceExplorer. Target: <= 100 ms per move (medians of 5 moves).
 3.7-3.8: the autoencoder planes F11, F12, F22 for both losses on 1,000 test images, in
-surfaces.slices_explorer (12 x 12 grid, as in the notebook, and 15 x 15). Target: <= 200 ms per
+autoencoder_slices.slices_explorer (12 x 12 grid, as in the notebook, and 15 x 15). Target: <= 200 ms per
 move. A table with one line per grid x plane x loss x slider: median and max of 7 moves and
 max / target (above 1.00 misses the target).
 
@@ -24,7 +24,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 
-from course_utils import blas, data, explorer, numerics, surfaces  # noqa: E402
+from course_utils import autoencoder_slices, blas, data, explorer, numerics  # noqa: E402
 
 
 def move_times(control, values):
@@ -57,7 +57,7 @@ def logistic_explorers():
 
     v = 10 * rng.standard_normal((3, D))
     print("1.6-1.7: N = 200, D = 10, 50 x 50 grid (target <= 100 ms per move)")
-    for name, cls in [("FastExplorer (notebook)", surfaces.FastExplorer),
+    for name, cls in [("FastExplorer (notebook)", explorer.FastExplorer),
                       ("LossSurfaceExplorer (matplotlib)", explorer.LossSurfaceExplorer)]:
         ex = cls({"lik": lik, "sq": sq}, center=v[0], directions=v[1:], extent=1.0, resolution=50)
         row = []
@@ -79,14 +79,14 @@ def autoencoder_explorers():
     H, D = 30, 784
     params = {"W1": rng.standard_normal((H, D)) / np.sqrt(D), "b1": np.zeros(H),
               "W2": rng.standard_normal((D, H)) / np.sqrt(H), "b2": np.zeros(D)}
-    slices = surfaces.AutoencoderSlices(params, X, seed=1)
+    slices = autoencoder_slices.AutoencoderSlices(params, X, seed=1)
     print(f"3.7-3.8: 1,000 images, H = {H}; one slider move, 7 moves each (target <= "
           f"{1e3 * AE_TARGET:.0f} ms); OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
           f"BLAS threads {blas.get_threads()}, load average {os.getloadavg()[0]:.2f}")
     print(f"  {'grid':<6} {'plane':<5} {'loss':<16} {'slider':<24} {'median':>8} {'max':>8} {'max/target':>11}")
     worst = 0.0
     for resolution in (12, 15):
-        ex = surfaces.slices_explorer({"sq": slices, "lik": slices}, resolution=resolution)
+        ex = autoencoder_slices.slices_explorer({"sq": slices, "lik": slices}, resolution=resolution)
         for name in ex.losses:
             ex.loss.value = name
             plane, loss = name.split(" ", 1)

@@ -69,6 +69,14 @@ def data_dirs(name, root=None):
     return dirs
 
 
+def search_roots():
+    """Folders under which any data set may be found (made readable to sandboxed notebooks)."""
+    roots = [Path(info["debian"]).parent for info in DATASETS.values() if info["debian"]]
+    if os.environ.get("COURSE_DATA_DIR"):
+        roots.append(Path(os.environ["COURSE_DATA_DIR"]))
+    return list(dict.fromkeys(roots + [cache_dir("any").parent]))
+
+
 def cache_dir(name):
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "course_utils" / name
 

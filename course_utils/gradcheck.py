@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .grading import check_mode
+from .protocol import check_mode
 
 PASS_THRESHOLD = 1e-5
 WRONG_THRESHOLD = 1e-2

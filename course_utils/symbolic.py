@@ -8,15 +8,19 @@ disagreement always wins: it comes with the point where the two differ.
 """
 import io
 import signal
-import tokenize
 import threading
+import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_application,
-                                        parse_expr, standard_transformations)
+from sympy.parsing.sympy_parser import (
+    convert_xor,
+    implicit_multiplication_application,
+    parse_expr,
+    standard_transformations,
+)
 
 ALLOWED_FUNCTIONS = {
     name: getattr(sp, name) for name in (
@@ -42,12 +46,12 @@ def _names(text):
     return [tok.string for tok in tokens if tok.type == tokenize.NAME]
 
 
-def _check_powers(expr, text):
+def check_powers(expr):
     """Reject numeric exponents so large that evaluating them would hang (e.g. 9^9^9)."""
     for node in sp.postorder_traversal(expr):
         if isinstance(node, sp.Pow) and node.exp.is_number and \
                 abs(complex(node.exp.evalf(5))) > MAX_EXPONENT:
-            raise UnsafeExpression(f"the answer {text!r} has an exponent larger than {MAX_EXPONENT}")
+            raise UnsafeExpression(f"the expression has an exponent larger than {MAX_EXPONENT}: {node.exp}")
 
 
 def parse(text, symbols):
@@ -71,7 +75,10 @@ def parse(text, symbols):
     nodes = {name: getattr(sp, name) for name in ("Add", "Mul", "Pow", "Gt", "Lt", "Ge", "Le", "Eq", "Ne")}
     namespace = {"local_dict": allowed, "global_dict": {"__builtins__": {}, **nodes, **allowed},
                  "transformations": _TRANSFORMS}
-    _check_powers(parse_expr(text, evaluate=False, **namespace), text)
+    try:
+        check_powers(parse_expr(text, evaluate=False, **namespace))
+    except UnsafeExpression as exc:
+        raise UnsafeExpression(f"the answer {text!r}: {exc}") from None
     return parse_expr(text, **namespace)
 
 

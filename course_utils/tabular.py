@@ -64,8 +64,10 @@ def one_hot(train_values, test_values, name):
                          for v in values], dtype=object)
     train_values, test_values = clean(train_values), clean(test_values)
     levels = sorted(set(train_values))[1:]  # the first level is the all-zero reference
-    encode = lambda values: np.array([[v == level for level in levels] for v in values],
-                                     dtype=float).reshape(len(values), len(levels))
+
+    def encode(values):
+        return np.array([[v == level for level in levels] for v in values],
+                        dtype=float).reshape(len(values), len(levels))
     return encode(train_values), encode(test_values), [f"{name}={level}" for level in levels]
 
 

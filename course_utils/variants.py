@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .protocol import RUN, STUDENT_VARIABLE
+
 _NBGRADER_FOLDERS = ("autograded", "submitted", "feedback")
-STUDENT_ID_USED = False  # lets the grader share one reference run between students when False
 
 
 def student_id(cwd=None):
     """The id of the student whose notebook is running (see module docstring)."""
-    global STUDENT_ID_USED
-    STUDENT_ID_USED = True
-    if os.environ.get("COURSE_STUDENT_ID"):
-        return os.environ["COURSE_STUDENT_ID"]
+    RUN.student_id_used = True  # lets the grader share one reference run when no cell asks
+    if os.environ.get(STUDENT_VARIABLE):
+        return os.environ[STUDENT_VARIABLE]
     parts = Path(cwd or os.getcwd()).resolve().parts
     for i, part in enumerate(parts[:-1]):
         if part in _NBGRADER_FOLDERS:

@@ -17,12 +17,12 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def start_lab():
-    """start_lab(course_dir, token) -> base URL of `python -m course_utils.lab` serving that course."""
+    """start_lab(course_dir, token) -> base URL of `python -m course_utils.instructor.lab` serving that course."""
     servers = []
 
     def start(course, token):
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "course_utils.lab", str(port)], cwd=course,
+        server = subprocess.Popen([sys.executable, "-m", "course_utils.instructor.lab", str(port)], cwd=course,
                                   env=dict(os.environ, COURSE_LAB_TOKEN=token),
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         servers.append(server)

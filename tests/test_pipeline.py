@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.demo import scores_by_cell
-from course_utils.report import collect
+from course_utils.instructor.demo import scores_by_cell
+from course_utils.instructor.report import collect
 
 REPO = Path(__file__).resolve().parent.parent
 # COURSE_ASSIGNMENTS="ps1 ps2" restricts the round trip to some assignments while authoring.
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.pipeline
 
 
 def run_demo(course, assignments):
-    result = subprocess.run([sys.executable, "-m", "course_utils.demo", "all", *assignments],
+    result = subprocess.run([sys.executable, "-m", "course_utils.instructor.demo", "all", *assignments],
                             cwd=course, capture_output=True, text=True)
     assert result.returncode == 0, f"demo failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout

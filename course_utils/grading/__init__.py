@@ -1,11 +1,7 @@
-"""The project grader: sandboxed runs, an out-of-process oracle, crash-safe parallel grading.
+"""The project grader (``course grade``): sandboxed runs, an out-of-process oracle, crash-safe
+parallel grading. Instructors run it; students never import it.
 
 Import-light on purpose (``course grade --help`` must start fast): submodules import
-NumPy, nbgrader or Dask only when they need them.
+NumPy, nbgrader or Dask only when they need them. What the grader and the notebooks agree
+on (check kinds, records, the environment variables) lives in ``course_utils.protocol``.
 """
-import os
-
-
-def check_mode():
-    """'probe', 'judge' or '' (normal): how test-cell checks behave; set by the grader's runs."""
-    return os.environ.get("COURSE_CHECK_MODE", "")

@@ -13,7 +13,9 @@ cell types, points) is never used, only reported:
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from .files import NotAPlainFile, read_submitted
 from .strip import strip_expected
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
@@ -56,13 +58,27 @@ def without_markers(source):
 
 
 def read_notebook(path):
-    """The cells of a notebook file as dicts; UnreadableNotebook with the reason otherwise."""
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise UnreadableNotebook(f"file larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+    """The cells of an instructor's notebook file (source/, release/) as dicts."""
+    return parse_notebook(Path(path).read_bytes())
+
+
+def read_submitted_notebook(root, relative):
+    """The cells of a submitted notebook, read as a plain file only (``files.read_submitted``).
+
+    FileNotFoundError when missing; UnreadableNotebook with the reason otherwise.
+    """
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnreadableNotebook(f"not valid JSON ({exc})") from None
+        return parse_notebook(read_submitted(root, relative, MAX_NOTEBOOK_BYTES))
+    except NotAPlainFile as exc:
+        raise UnreadableNotebook(str(exc)) from None
+
+
+def parse_notebook(data):
+    """The cells of a notebook's bytes; UnreadableNotebook with the reason otherwise."""
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise UnreadableNotebook(f"not valid JSON ({str(exc)[:200]})") from None
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
         raise UnreadableNotebook("no list of cells in the file")

@@ -1,9 +1,12 @@
 """``course``: the project's grading command line (starts fast; heavy imports come later).
 
-    course grade ps1 [--workers 2] [--scheduler tcp://host:8786] [--db-url URL] [--force]
+    course grade ps1 [--workers 2] [--scheduler tcp://host:8786] [--db-url URL] [--force] [...]
     course prepare ps1 [--workers 2] [--students ...]   (before the deadline: reference runs, cached)
     course export [-o grades_status.csv] [--db-url URL]
     course sandbox-check
+
+Every setting (workers, cell timeout, memory and other limits, gradebook URL...) is declared
+once in ``grading/settings.py`` and listed by ``course grade --help``.
 
 ``grade`` grades every submission in submitted/*/<assignment>/ that has no recorded
 "graded" status for the same files (``--force``: all), records each result as soon as it
@@ -19,33 +22,45 @@ import time
 from pathlib import Path
 
 
+def _add_settings(command):
+    """One option per setting of ``grading.settings`` (help text and default declared there)."""
+    from .settings import documented
+    for name, default, help in documented():
+        if name in ("course_id",):
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(default, bool):
+            command.add_argument(flag, action="store_true", default=None, help=help)
+        else:
+            command.add_argument(flag, type=type(default), metavar=name.upper(), default=None,
+                                 help=f"{help} (default: {default or 'see help'})")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0],
+                                     epilog="Settings also come from nbgrader_config.py "
+                                            "(c.CourseGrader.<setting>); options win.")
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade an assignment's submissions in the sandbox")
     grade.add_argument("assignment")
-    grade.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
-    grade.add_argument("--scheduler", help="Dask scheduler address; default: local processes")
     grade.add_argument("--students", nargs="+", help="only these students")
     grade.add_argument("--force", action="store_true", help="regrade students already graded")
-    grade.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)")
-    grade.add_argument("--unsandboxed", action="store_true",
-                       help="run student code WITHOUT the sandbox (only where none can be set up)")
     prepare = commands.add_parser("prepare", help="run the reference solution for every student id in "
                                                   "advance (students of the gradebook and of submitted/)")
     prepare.add_argument("assignment")
-    prepare.add_argument("--workers", type=int, default=2)
     prepare.add_argument("--students", nargs="+", help="only these students")
     export = commands.add_parser("export", help="CSV of statuses and scores of every submission")
     export.add_argument("-o", "--output", default="grades_status.csv")
     for command in (grade, prepare, export):
-        command.add_argument("--db-url", help="gradebook URL (default: sqlite:///gradebook.db here)")
+        _add_settings(command)
     commands.add_parser("sandbox-check", help="say whether the sandbox works here")
     return parser
 
 
-def _db_url(args, root):
-    return args.db_url or f"sqlite:///{(root / 'gradebook.db').resolve()}"
+def _settings(args, root):
+    from .settings import documented, load_settings
+    given = {name: getattr(args, name, None) for name, _, _ in documented()}
+    return load_settings(root, **given)
 
 
 def _students(root, assignment, chosen):
@@ -77,19 +92,20 @@ def _require_sandbox(unsandboxed=False):
 
 
 def grade(args, root):
-    from .engine import Options, grade_class, submission_hash
+    from .engine import grade_class, submission_hash
     from .store import Store
-    _require_sandbox(args.unsandboxed)
-    store = Store(_db_url(args, root))
+    settings = _settings(args, root)
+    _require_sandbox(settings.unsandboxed)
+    store = Store(settings.db_url, settings.course_id)
     done = store.recorded(args.assignment)
     threading.Thread(target=_warm_up, daemon=True).start()  # nbgrader's 3 s import, while workers start
     students = [s for s in _students(root, args.assignment, args.students)
                 if args.force or done.get(s, {}).get("status") != "graded"
                 or done[s]["submission_hash"] != submission_hash(root, args.assignment, s)]
     print(f"{args.assignment}: grading {len(students)} submission(s) with "
-          f"{args.scheduler or f'{args.workers} local worker(s)'}")
-    options, start = Options(args.unsandboxed, args.cell_timeout), time.monotonic()
-    for student, result in grade_class(root, args.assignment, students, options, args.workers, args.scheduler):
+          f"{settings.scheduler or f'{settings.workers} local worker(s)'}")
+    start = time.monotonic()
+    for student, result in grade_class(root, args.assignment, students, settings):
         store.record(result)
         total = sum(v or 0 for nb in result.scores.values() for v in nb.values())
         note = f" ({result.reason})" if result.reason else ""
@@ -101,16 +117,16 @@ def grade(args, root):
 
 
 def prepare(args, root):
-    from .engine import Options, prepare_references
-    _require_sandbox()
+    from .engine import prepare_references
+    settings = _settings(args, root)
+    _require_sandbox(settings.unsandboxed)
     students = args.students
     if not students:
         from nbgrader.api import Gradebook
-        with Gradebook(_db_url(args, root)) as gb:
+        with Gradebook(settings.db_url, course_id=settings.course_id) as gb:
             students = sorted({s.id for s in gb.students} | set(_students(root, args.assignment, None)))
     start = time.monotonic()
-    for done, student in enumerate(prepare_references(root, args.assignment, students, Options(),
-                                                      args.workers), 1):
+    for done, student in enumerate(prepare_references(root, args.assignment, students, settings), 1):
         print(f"  reference run for {student} ({done}/{len(students)})", flush=True)
     print(f"done in {time.monotonic() - start:.1f} s; `course grade {args.assignment}` will reuse them")
     return 0
@@ -130,7 +146,8 @@ def main(argv=None):
         return 2
     if args.command == "export":
         from .store import Store
-        Store(_db_url(args, root)).export_csv(root / args.output)
+        settings = _settings(args, root)
+        Store(settings.db_url, settings.course_id).export_csv(root / args.output)
         print(f"{args.output} written")
         return 0
     from .sandbox import unavailable_reason

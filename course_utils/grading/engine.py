@@ -5,9 +5,11 @@ run the reference solution once per student id in judge mode (cached, and shared
 students when the notebook has no per-student variants), run the student's notebook in
 probe mode in the sandbox (``execute``), and let the oracle judge every test cell.
 
-    grade_submission(root, assignment, student, options) -> SubmissionResult
-    grade_class(root, assignment, students, options, workers=2, scheduler=None) -> iterator
-    prepare_references(root, assignment, students, options, workers=2) -> iterator (before a deadline)
+    grade_submission(root, assignment, student, settings) -> SubmissionResult
+    grade_class(root, assignment, students, settings) -> iterator of (student, SubmissionResult)
+    prepare_references(root, assignment, students, settings) -> iterator (before a deadline)
+
+``settings`` is a ``grading.settings.Settings`` (workers, scheduler, cell timeout, limits...).
 """
 import contextlib
 import fcntl
@@ -17,29 +19,38 @@ import os
 import re
 import tempfile
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .assemble import UnreadableNotebook, read_notebook, reference_plan, student_plan
+from ..protocol import EXECUTION_VARIABLE, MODE_VARIABLE, READABLE_VARIABLE, STUDENT_VARIABLE
+from .assemble import (
+    MAX_NOTEBOOK_BYTES,
+    UnreadableNotebook,
+    read_notebook,
+    read_submitted_notebook,
+    reference_plan,
+    student_plan,
+)
+from .sandbox import HOME, MAX_SLOTS
+from .settings import Settings
 from .store import SubmissionResult
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
-SLOTS = 64
-
-
-@dataclass(frozen=True)
-class Options:
-    unsandboxed: bool = False
-    cell_timeout: float = 120.0
-    memory_bytes: int = 3 * 2**30
 
 
 def submission_hash(root, assignment, student):
-    """sha256 of the student's submitted files and of the instructor's source notebooks."""
+    """sha256 of the student's submitted regular files and of the instructor's source notebooks."""
+    from .files import NotAPlainFile, read_submitted, submitted_files
     digest = hashlib.sha256()
-    for folder in (Path(root) / "submitted" / student / assignment, Path(root) / "source" / assignment):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative in submitted_files(root, student, assignment):
+        try:
+            content = read_submitted(root, relative, MAX_NOTEBOOK_BYTES)
+        except (NotAPlainFile, OSError) as exc:
+            content = str(exc).encode()
+        digest.update(relative.encode() + b"\0" + content + b"\0")
+    source = Path(root) / "source" / assignment
+    for path in sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else []:
+        digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -48,7 +59,7 @@ def _slot():
     """A sandbox slot number not used by any other grading process on this machine."""
     folder = Path(tempfile.gettempdir()) / "course-grader-slots"
     folder.mkdir(exist_ok=True)
-    for number in range(SLOTS):
+    for number in range(MAX_SLOTS):
         with open(folder / f"{number}.lock", "w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -56,36 +67,37 @@ def _slot():
                 continue
             yield number
             return
-    raise RuntimeError(f"all {SLOTS} sandbox slots are busy")
+    raise RuntimeError(f"all {MAX_SLOTS} sandbox slots are busy")
 
 
 def _env(student, mode):
+    """The complete environment of a sandboxed run (see the contract in ``course_utils.protocol``)."""
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    return {"COURSE_READABLE": os.pathsep.join(_readable()), "HOME": "/tmp/home", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONDONTWRITEBYTECODE": "1", "COURSE_STUDENT_ID": student,
-            "NBGRADER_EXECUTION": "autograde", "COURSE_CHECK_MODE": mode, **threads}
+    return {READABLE_VARIABLE: os.pathsep.join(_readable()), STUDENT_VARIABLE: student,
+            EXECUTION_VARIABLE: "autograde", MODE_VARIABLE: mode, "HOME": HOME, "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{HOME}/matplotlib",
+            "PYTHONDONTWRITEBYTECODE": "1", **threads}
 
 
 def _readable():
+    """Host folders a notebook may read besides the Python install: where the data sets are."""
     from .. import data
-    candidates = ["/usr/share/datasets", str(data.cache_dir("x").parent)]
-    return [p for p in candidates if os.path.isdir(p)]
+    return [str(p) for p in data.search_roots() if p.is_dir()]
 
 
-def _run(plan, student, mode, options, slot):
+def _run(plan, student, mode, settings, slot):
     from .execute import run_plan
-    from .sandbox import Limits
-    sandbox = {"limits": Limits(memory_bytes=options.memory_bytes), "readable": _readable(),
-               "slot": slot, "unsandboxed": options.unsandboxed}
+    sandbox = {"limits": settings.limits, "readable": _readable(), "slot": slot,
+               "unsandboxed": settings.unsandboxed}
     with tempfile.TemporaryDirectory(prefix=f"grade-{mode}-") as workdir:
-        return run_plan(plan.cells, Path(workdir), _env(student, mode), sandbox, options.cell_timeout)
+        return run_plan(plan.cells, Path(workdir), _env(student, mode), sandbox, settings.cell_timeout)
 
 
 def _by_grade_id(plan, execution):
     return {c["grade_id"]: execution.cells.get(c["index"]) for c in plan.cells if c["grade_id"]}
 
 
-def reference_results(root, assignment, notebook, student, options, slot):
+def reference_results(root, assignment, notebook, student, settings, slot):
     """grade_id -> CellResult of the reference run for this student (cached on disk)."""
     from .execute import CellResult
     source = Path(root) / "source" / assignment / f"{notebook}.ipynb"
@@ -95,7 +107,7 @@ def reference_results(root, assignment, notebook, student, options, slot):
         if (cache / f"{name}.json").exists():
             return {g: CellResult(**c) for g, c in json.loads((cache / f"{name}.json").read_text()).items()}
     plan = reference_plan(read_notebook(source))
-    execution = _run(plan, student, "judge", options, slot)
+    execution = _run(plan, student, "judge", settings, slot)
     results = _by_grade_id(plan, execution)
     cache.mkdir(parents=True, exist_ok=True)
     partial = cache / f".{student}.{os.getpid()}.tmp"
@@ -104,45 +116,60 @@ def reference_results(root, assignment, notebook, student, options, slot):
     return results
 
 
-def _grade_notebook(root, assignment, notebook, student, options, slot, result, report):
-    """Scores (grade_id -> points) of one notebook; appends flags and report lines."""
+@dataclass
+class NotebookGrade:
+    scores: dict = field(default_factory=dict)     # grade_id -> points, or None (not judged)
+    flags: list = field(default_factory=list)      # integrity findings
+    report: list = field(default_factory=list)     # one line per test for grading_report.txt
+    problem: str = ""                              # why the notebook could not be graded
+
+
+def _read_submitted(root, assignment, notebook, student):
+    """(cells, '') of a submitted notebook, or (None, the reason it cannot be graded)."""
+    try:
+        return read_submitted_notebook(root, f"submitted/{student}/{assignment}/{notebook}.ipynb"), ""
+    except FileNotFoundError:
+        return None, f"{notebook}.ipynb missing"
+    except UnreadableNotebook as exc:
+        return None, f"{notebook}.ipynb unreadable: {exc}"
+
+
+def _run_findings(notebook, plan, execution):
+    """Integrity findings of a student's run: the channel's, then each cell's tripwires."""
+    flags = [f"{notebook}: {flag}" for flag in execution.flags]
+    for cell in plan.cells:
+        name = cell["grade_id"] or f"#{cell['index']} (added by the student)"
+        flags += [f"{notebook}: cell {name}: {finding}"
+                  for finding in getattr(execution.cells.get(cell["index"]), "guard", [])]
+    return flags
+
+
+def _grade_notebook(root, assignment, notebook, student, settings, slot):
+    """NotebookGrade of one notebook of a submission."""
     from .oracle import judge_test
     source_cells = read_notebook(Path(root) / "source" / assignment / f"{notebook}.ipynb")
     release_cells = read_notebook(Path(root) / "release" / assignment / f"{notebook}.ipynb")
     tests = reference_plan(source_cells).tests
-    submitted = Path(root) / "submitted" / student / assignment / f"{notebook}.ipynb"
-    try:
-        cells = read_notebook(submitted) if submitted.exists() else None
-    except UnreadableNotebook as exc:
-        cells, problem = None, f"{notebook}.ipynb unreadable: {exc}"
-    else:
-        problem = None if cells is not None else f"{notebook}.ipynb missing"
+    cells, problem = _read_submitted(root, assignment, notebook, student)
     if problem:
-        result.flags.append(problem)
-        report.append(f"{problem}: 0 points for its {len(tests)} tests")
-        return {gid: 0.0 for gid in tests}, problem
+        return NotebookGrade({gid: 0.0 for gid in tests}, [problem],
+                             [f"{problem}: 0 points for its {len(tests)} tests"], problem)
     plan = student_plan(source_cells, release_cells, cells)
-    result.flags += [f"{notebook}: {flag}" for flag in plan.flags]
-    reference = reference_results(root, assignment, notebook, student, options, slot)
-    execution = _run(plan, student, "probe", options, slot)
-    result.flags += [f"{notebook}: {flag}" for flag in execution.flags]
+    reference = reference_results(root, assignment, notebook, student, settings, slot)
+    execution = _run(plan, student, "probe", settings, slot)
+    grade = NotebookGrade(flags=[f"{notebook}: {flag}" for flag in plan.flags]
+                          + _run_findings(notebook, plan, execution))
     mine = _by_grade_id(plan, execution)
-    for cell in plan.cells:
-        findings = getattr(execution.cells.get(cell["index"]), "guard", [])
-        name = cell["grade_id"] or f"#{cell['index']} (added by the student)"
-        result.flags += [f"{notebook}: cell {name}: {finding}" for finding in findings]
-    scores = {}
     for gid, points in tests.items():
         verdict = judge_test(gid, points, mine.get(gid), reference.get(gid))
-        scores[gid] = verdict.score
-        if verdict.flag:
-            result.flags.append(f"{notebook}: {verdict.flag}")
+        grade.scores[gid] = verdict.score
+        grade.flags += [f"{notebook}: {verdict.flag}"] if verdict.flag else []
         score = "?" if verdict.score is None else f"{verdict.score:g}"
-        report.append(f"{notebook} {gid}: {score}/{points:g}  {verdict.message}")
-    return scores, None
+        grade.report.append(f"{notebook} {gid}: {score}/{points:g}  {verdict.message}")
+    return grade
 
 
-def grade_submission(root, assignment, student, options=Options()):
+def grade_submission(root, assignment, student, settings=Settings()):
     """SubmissionResult of one student's assignment; never raises for a bad submission."""
     result = SubmissionResult(assignment, student, "graded",
                               submission_hash=submission_hash(root, assignment, student))
@@ -152,10 +179,11 @@ def grade_submission(root, assignment, student, options=Options()):
     try:
         with _slot() as slot:
             for source in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
-                scores, problem = _grade_notebook(root, assignment, source.stem, student, options,
-                                                  slot, result, report)
-                result.scores[source.stem] = scores
-                problems += [problem] if problem else []
+                grade = _grade_notebook(root, assignment, source.stem, student, settings, slot)
+                result.scores[source.stem] = grade.scores
+                result.flags += grade.flags
+                report += grade.report
+                problems += [grade.problem] if grade.problem else []
     except Exception as exc:  # the grader's own failure: recorded for this student, others go on
         return _failed(result, f"grader error: {type(exc).__name__}: {exc}",
                        traceback.format_exc(limit=3))
@@ -185,43 +213,47 @@ def write_feedback(root, result, report):
     (folder / "grading_report.txt").write_text("\n".join(lines) + "\n")
 
 
-def _grade_in_process(root, assignment, student, options):
+def _grade_in_process(root, assignment, student, settings):
     """Task body for a process pool or a Dask worker: the result as a plain dict."""
-    return asdict(grade_submission(root, assignment, student, options))
+    return asdict(grade_submission(root, assignment, student, settings))
 
 
-def _prepare_in_process(root, assignment, student, options):
+def _prepare_in_process(root, assignment, student, settings):
     """Task body of ``course prepare``: the reference runs of one student id, into the cache."""
     with _slot() as slot:
         for source in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
-            reference_results(root, assignment, source.stem, student, options, slot)
+            reference_results(root, assignment, source.stem, student, settings, slot)
     return student
 
 
-def prepare_references(root, assignment, students, options=Options(), workers=2):
+def _local_pool(workers):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def prepare_references(root, assignment, students, settings=Settings()):
     """Run and cache the reference solution for each student id before the submissions come in.
 
     Grading then runs only the students' notebooks. Yields each student id when done.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for future in as_completed([pool.submit(_prepare_in_process, str(root), assignment, s, options)
+    from concurrent.futures import as_completed
+    with _local_pool(settings.workers) as pool:
+        for future in as_completed([pool.submit(_prepare_in_process, str(root), assignment, s, settings)
                                     for s in students]):
             yield future.result()
 
 
-def grade_class(root, assignment, students, options=Options(), workers=2, scheduler=None):
-    """Yield (student, SubmissionResult) as each finishes, ``workers`` at a time.
+def grade_class(root, assignment, students, settings=Settings()):
+    """Yield (student, SubmissionResult) as each finishes, ``settings.workers`` at a time.
 
-    scheduler: address of a Dask distributed scheduler (its workers must see the same course
-    folder); otherwise a local process pool. A task that dies is a failed result for that
-    student only.
+    On ``settings.scheduler`` (a Dask scheduler whose workers see the same course folder), else
+    in a local process pool. A task that dies is a failed result for that student only.
     """
-    tasks = [(str(root), assignment, s, options) for s in students]
-    if scheduler:
+    tasks = [(str(root), assignment, s, settings) for s in students]
+    if settings.scheduler:
         from dask.distributed import Client, as_completed
-        client = Client(scheduler)
+        client = Client(settings.scheduler)
         try:
             futures = {client.submit(_grade_in_process, *t, pure=False, key=f"grade-{assignment}-{t[2]}"): t[2]
                        for t in tasks}
@@ -230,9 +262,8 @@ def grade_class(root, assignment, students, options=Options(), workers=2, schedu
         finally:
             client.close()
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    from concurrent.futures import as_completed
+    with _local_pool(settings.workers) as pool:
         futures = {pool.submit(_grade_in_process, *t): t[2] for t in tasks}
         for future in as_completed(futures):
             yield futures[future], _result_of(future, assignment, futures[future])

@@ -9,14 +9,18 @@ cells that killed earlier processes, so a crash costs only the cells affected.
 
     run_plan(cells, workdir, env, ...) -> Execution
 """
+import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from ..protocol import RESULT_FD_VARIABLE
 
 MAX_CHANNEL_BYTES = 256 * 2**20   # all result lines of one run
 MAX_LINE = 160 * 2**20            # one result line (a cell's outputs and check records)
@@ -42,12 +46,21 @@ class Execution:
     student_id_used: bool = True
 
 
-def _drain(stream, keep, counted):
-    """Read ``stream`` to the end, keeping the first MAX_RAW_OUTPUT bytes in ``keep``."""
-    while chunk := stream.read(65536):
-        counted[0] += len(chunk)
-        if sum(map(len, keep)) < MAX_RAW_OUTPUT:
-            keep.append(chunk[:MAX_RAW_OUTPUT])
+class _RawOutput(threading.Thread):
+    """Reads what the process writes to fd 1/2 itself, keeping the first MAX_RAW_OUTPUT bytes."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream, self.kept, self.total = stream, [], 0
+
+    def run(self):
+        while chunk := self.stream.read(65536):
+            self.total += len(chunk)
+            if sum(map(len, self.kept)) < MAX_RAW_OUTPUT:
+                self.kept.append(chunk[:MAX_RAW_OUTPUT])
+
+    def text(self):
+        return b"".join(self.kept).decode("utf-8", "replace")
 
 
 class _Channel(threading.Thread):
@@ -84,70 +97,108 @@ def _runner_argv():
     return [sys.executable, "-m", "course_utils.grading.runner", "plan.json"]
 
 
-def _attempt(cells, skip, workdir, env, sandbox, cell_timeout, execution):
-    """One runner process; fills ``execution.cells``; returns the index it died in, or None."""
+class Ending(Enum):
+    """How a runner process's attempt at the plan ended."""
+    FINISHED = "finished"     # the runner sent "end": every cell ran
+    CLOSED = "closed"         # the result channel closed first: the process died
+    TIMED_OUT = "timed out"   # a cell ran longer than the cell timeout
+
+
+class _Progress:
+    """Follows one runner through the plan from its channel's events (cells start in plan order)."""
+
+    def __init__(self, cells, skip, execution):
+        self.order = iter([c["index"] for c in cells if c["index"] not in skip])
+        self.expected, self.current = next(self.order, None), None
+        self.started, self.findings, self.ending = time.monotonic(), [], None
+        self.execution = execution
+
+    def apply(self, event):
+        """Take one event into account; returns a problem text for an out-of-order event."""
+        kind, cell = event["event"], event.get("cell")
+        if kind == "start" and self.current is None and self.expected is not None and cell == self.expected:
+            self.current, self.started, self.expected = self.expected, time.monotonic(), next(self.order, None)
+        elif kind == "guard" and cell == self.current:
+            self.findings.append(str(event.get("finding"))[:300])
+        elif kind == "done" and self.current is not None and cell == self.current:
+            self.execution.cells[self.current] = _cell_result(event, self.findings)
+            self.current, self.findings, self.started = None, [], time.monotonic()
+        elif kind == "end":
+            self.execution.student_id_used = bool(event.get("student_id_used", True))
+            self.ending = Ending.FINISHED
+        elif kind == "closed":
+            self.ending = self.ending or Ending.CLOSED
+        else:
+            return f"unexpected {kind!r} message for cell {cell!r}"
+        return None
+
+    def check_clock(self, cell_timeout):
+        if self.ending is None and time.monotonic() - self.started > cell_timeout:
+            self.ending = Ending.TIMED_OUT
+
+
+def _start_runner(cells, skip, run):
+    """The sandboxed runner process, its channel reader and its raw-output reader, started."""
     from .sandbox import sandbox_command
-    _write_new(workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip)}))
+    _write_new(run.workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip)}))
     read_fd, write_fd = os.pipe()
-    argv = sandbox_command(_runner_argv(), workdir, dict(env, COURSE_RESULT_FD=str(write_fd)), **sandbox)
-    process = subprocess.Popen(argv, cwd=workdir, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+    argv = sandbox_command(_runner_argv(), run.workdir, {**run.env, RESULT_FD_VARIABLE: str(write_fd)},
+                           **run.sandbox)
+    process = subprocess.Popen(argv, cwd=run.workdir, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     os.close(write_fd)
-    raw, raw_bytes = [], [0]
-    drain = threading.Thread(target=_drain, args=(process.stdout, raw, raw_bytes), daemon=True)
-    drain.start()
-    findings = []
+    raw = _RawOutput(process.stdout)
     channel = _Channel(read_fd)
+    raw.start()
     channel.start()
-    # Cells must start in plan order, one at a time: a forged "start" cannot reset the clock.
-    order = iter([c["index"] for c in cells if c["index"] not in skip])
-    expected = next(order, None)
-    current, started, seen, reason = None, time.monotonic(), 0, None
-    while reason is None:
+    return process, channel, raw
+
+
+def _follow(progress, channel, process, cell_timeout):
+    """Apply the channel's events until the run ends (finished, closed or timed out)."""
+    seen = 0
+    while progress.ending is None:
         with channel.changed:
             channel.changed.wait_for(lambda: len(channel.events) > seen, timeout=0.2)
             new, seen = channel.events[seen:], len(channel.events)
         for event in new:
-            kind = event["event"]
-            if kind == "start" and current is None and expected is not None and event.get("cell") == expected:
-                current, started, expected = expected, time.monotonic(), next(order, None)
-            elif kind == "guard" and event.get("cell") == current:
-                findings.append(str(event.get("finding"))[:300])
-            elif kind == "done" and current is not None and event.get("cell") == current:
-                execution.cells[current] = _cell_result(event, findings)
-                current, findings, started = None, [], time.monotonic()
-            elif kind == "end":
-                execution.student_id_used = bool(event.get("student_id_used", True))
-                reason = "end"
-            elif kind == "closed":
-                reason = reason or "closed"
-                try:
+            problem = progress.apply(event)
+            if problem:
+                channel.problems.append(problem)
+            if progress.ending is Ending.CLOSED:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=1.0)
-                except subprocess.TimeoutExpired:
-                    pass
-            else:
-                channel.problems.append(f"unexpected {kind!r} message for cell {event.get('cell')!r}")
-        if reason is None and time.monotonic() - started > cell_timeout:
-            reason = f"timed out after {cell_timeout:.0f} s"
+        progress.check_clock(cell_timeout)
+
+
+def _attempt(cells, skip, run, execution):
+    """One runner process; fills ``execution.cells``; returns the index it died in, or None."""
+    process, channel, raw = _start_runner(cells, skip, run)
+    progress = _Progress(cells, skip, execution)
+    _follow(progress, channel, process, run.cell_timeout)
     code = process.poll()
     _kill(process)
-    drain.join(timeout=5)
+    raw.join(timeout=5)
     execution.flags += [f"result channel: {p}" for p in dict.fromkeys(channel.problems)]
-    execution.raw_output += b"".join(raw).decode("utf-8", "replace")
-    if raw_bytes[0] > MAX_RAW_OUTPUT:
-        execution.flags.append(f"wrote {raw_bytes[0]} bytes directly to stdout/stderr "
+    execution.raw_output += raw.text()
+    if raw.total > MAX_RAW_OUTPUT:
+        execution.flags.append(f"wrote {raw.total} bytes directly to stdout/stderr "
                                f"(the first {MAX_RAW_OUTPUT} kept)")
-    if reason == "end":
+    if progress.ending is Ending.FINISHED:
         return None
-    if reason == "closed":
+    if progress.ending is Ending.TIMED_OUT:
+        reason = f"timed out after {run.cell_timeout:.0f} s"
+    else:
         reason = ("the result channel closed early: " +
                   ("the process was still running" if code is None else _exit_text(code)))
-    if current is None:
-        current = next((c["index"] for c in cells if c["index"] not in execution.cells
+    died_in = progress.current
+    if died_in is None:
+        died_in = next((c["index"] for c in cells if c["index"] not in execution.cells
                         and c["index"] not in skip), None)
-    if current is not None:
-        execution.cells[current] = CellResult("died", f"{reason} while running this cell", guard=findings)
-    return current
+    if died_in is not None:
+        execution.cells[died_in] = CellResult("died", f"{reason} while running this cell",
+                                              guard=progress.findings)
+    return died_in
 
 
 def _write_new(path, text):
@@ -185,6 +236,14 @@ def _kill(process):
     process.wait()
 
 
+@dataclass(frozen=True)
+class _Run:
+    workdir: Path
+    env: dict
+    sandbox: dict
+    cell_timeout: float
+
+
 def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3):
     """Execute ``cells`` (plan dicts) in ``workdir``; see module docstring.
 
@@ -192,8 +251,9 @@ def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3):
     """
     start, execution, skip = time.monotonic(), Execution(), set()
     cells = [{"index": c["index"], "source": c["source"]} for c in cells]
+    run = _Run(Path(workdir), env, sandbox, cell_timeout)
     for _ in range(max_deaths + 1):
-        died_in = _attempt(cells, skip, workdir, env, sandbox, cell_timeout, execution)
+        died_in = _attempt(cells, skip, run, execution)
         if died_in is None:
             break
         skip.add(died_in)
@@ -202,15 +262,8 @@ def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3):
             del execution.cells[index]  # state is lost: earlier cells run again in the new process
     for c in cells:
         execution.cells.setdefault(c["index"], CellResult("died", "not run: the process died too often"))
-    written = sum(p.stat().st_size for p in workdir.rglob("*") if p.is_file() and p.name != "plan.json")
+    written = sum(p.stat().st_size for p in run.workdir.rglob("*") if p.is_file() and p.name != "plan.json")
     if written > MAX_FILES_WRITTEN:
         execution.flags.append(f"wrote {written / 2**20:.0f} MB of files")
     execution.seconds = time.monotonic() - start
     return execution
-
-
-def fresh_workdir(path):
-    """An empty private directory for one run."""
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    return path

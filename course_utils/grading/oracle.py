@@ -12,9 +12,8 @@ since an honest run of the same test code sends the same sequence.
 """
 from dataclasses import dataclass
 
-from .codec import decode
-
-KINDS = ("true", "equal", "close", "gradients", "sympy")
+from ..protocol import KINDS, Mismatch, failure_text
+from ..protocol.codec import decode
 
 
 @dataclass
@@ -43,46 +42,16 @@ def _sequence_problem(got, expected):
     return ""
 
 
-def _gradients(check, what, student, reference, where):
-    from ..gradcheck import PASS_THRESHOLD, rel_error
-    analytic = decode(student.get("analytic"))
-    numeric, used = decode(reference["numeric"]), decode(reference["used"])
-    if not isinstance(analytic, dict):
-        check._fail(what, "no gradients were sent", where)
-    for name, reference_grad in numeric.items():
-        import numpy as np
-        given = np.asarray(analytic.get(name), dtype=float) if name in analytic else None
-        if given is None or given.shape != reference_grad.shape:
-            check._fail(what, f"gradient {name!r} missing or of the wrong shape", where)
-        err = rel_error(given[used[name]], reference_grad[used[name]])
-        if not err < PASS_THRESHOLD:
-            check._fail(what, f"gradient {name!r} differs from central differences "
-                              f"(relative error {err:.2e} > {PASS_THRESHOLD:.0e})", where)
-    check.passed += 1
-
-
-def _judge_record(check, student, reference):
-    """Raise CheckFailed unless ``student``'s value passes against ``reference``."""
-    kind, what, where = reference["kind"], reference["what"], reference.get("where", "")
-    if kind == "true":
-        if student.get("got") is not True:
-            check._fail(student["what"], student.get("message") or "condition is false", where)
-        check.passed += 1
-    elif kind == "equal":
-        check.equal(what, decode(student.get("got")), decode(reference["expected"]), where=where)
-    elif kind == "close":
-        check.close(what, decode(student.get("got")), decode(reference["expected"]),
-                    rtol=reference["rtol"], atol=reference["atol"], where=where)
-    elif kind == "sympy":
-        check.sympy_equal(what, decode(student.get("got")), decode(reference["expected"]),
-                          decode(reference["symbols"]), where=where, **decode(reference.get("options") or {}))
-    else:
-        _gradients(check, what, student, reference, where)
+def _judge_record(student, reference):
+    """Raise Mismatch unless ``student``'s values pass against ``reference``'s (same kind)."""
+    kind = KINDS[reference["kind"]]
+    values = {name: decode(student.get(name)) for name in kind.student_fields}
+    values |= {name: decode(reference.get(name)) for name in kind.reference_fields}
+    kind.judge(**values)
 
 
 def judge_test(grade_id, points, student, reference):
     """Verdict for one test cell from the two runs' CellResults (student may be None)."""
-    from ..checks import Checker, CheckFailed
     if reference is None or reference.status != "ok":
         why = reference.error if reference else "did not run"
         return Verdict(grade_id, None, points, f"the reference solution failed this test: {why}")
@@ -97,14 +66,16 @@ def judge_test(grade_id, points, student, reference):
     opaque = [r.get("got", {}).get("__opaque__") for r in student.records if isinstance(r.get("got"), dict)]
     flag = f"test {grade_id}: an answer was not plain data ({[o for o in opaque if o][0]})" \
         if any(opaque) else ""
-    check = Checker(reference.records[0]["question"] if reference.records else grade_id, mode="")
-    try:
-        for mine, theirs in zip(student.records, reference.records):
-            _judge_record(check, mine, theirs)
-    except CheckFailed as failure:
-        return Verdict(grade_id, 0.0, points, str(failure), flag=flag)
-    except Exception as exc:  # a value that cannot be compared is a wrong value, never a crash
-        why = f"{type(exc).__name__}: {str(exc)[:200]}"
-        return Verdict(grade_id, 0.0, points, f"could not compare a value your code produced ({why})",
-                       flag=f"test {grade_id}: an answer could not be read ({why})")
-    return Verdict(grade_id, float(points), points, f"all {check.passed} checks passed")
+    passed = 0
+    for mine, theirs in zip(student.records, reference.records):
+        try:
+            _judge_record(mine, theirs)
+        except Mismatch as why:
+            message = failure_text(theirs["question"], theirs["what"], str(why), theirs.get("where", ""))
+            return Verdict(grade_id, 0.0, points, message, flag=flag)
+        except Exception as exc:  # a value that cannot be compared is a wrong value, never a crash
+            why = f"{type(exc).__name__}: {str(exc)[:200]}"
+            return Verdict(grade_id, 0.0, points, f"could not compare a value your code produced ({why})",
+                           flag=f"test {grade_id}: an answer could not be read ({why})")
+        passed += 1
+    return Verdict(grade_id, float(points), points, f"all {passed} checks passed")

@@ -77,21 +77,29 @@ def _error_text(result):
 
 def _allowed_prefixes():
     """Where an honest notebook reads: its folder, /tmp, the Python install, data, system files."""
+    import tempfile
+
     import course_utils
-    return ["/submission", os.getcwd(), "/tmp/home", "/tmp/matplotlib", "/tmp/tmp", "/dev/null", "/dev/urandom", "/proc/self", "/sys/devices",
-            "/usr", "/etc", "/lib", sys.prefix, sys.base_prefix, os.path.dirname(course_utils.__file__),
-            *os.environ.get("COURSE_READABLE", "").split(os.pathsep)]
+    from course_utils.protocol import READABLE_VARIABLE
+    return [os.getcwd(), os.environ.get("HOME", ""), os.path.join(tempfile.gettempdir(), "tmp"),
+            "/dev/null", "/dev/urandom", "/proc/self", "/sys/devices", "/usr", "/etc", "/lib",
+            sys.prefix, sys.base_prefix, os.path.dirname(course_utils.__file__),
+            *os.environ.get(READABLE_VARIABLE, "").split(os.pathsep)]
 
 
 def run(plan, channel):
     """Execute the plan's cells in order; one ``start`` and one ``done`` line per cell."""
-    import numpy, sympy, numpy.testing  # noqa: F401 (loaded before the guard's snapshot)
+    # loaded before the guard's snapshot of the objects it watches
     import matplotlib.font_manager  # noqa: F401 (its first import runs fc-list: not the student's doing)
+    import numpy.testing  # noqa: F401
+    import sympy  # noqa: F401
+
     from course_utils import checks, gradcheck  # noqa: F401
     from course_utils.grading.guard import Guard
+    from course_utils.protocol import RUN
     outputs = []
     shell = _shell(outputs)
-    checks._show_check_failures_briefly(shell)  # installed now, so the guard's snapshot includes it
+    checks.show_check_failures_briefly(shell)  # installed now, so the guard's snapshot includes it
     current = {"cell": None}
 
     def report(finding):  # audit findings leave at once, before a cell can kill the process
@@ -106,7 +114,7 @@ def run(plan, channel):
         channel.write(json.dumps({"event": "start", "cell": cell["index"]}) + "\n")
         channel.flush()
         outputs.clear()
-        checks.RECORDS.clear()
+        RUN.records.clear()
         stdout, stderr = CappedText("stdout"), CappedText("stderr")
         sys.stdout, sys.stderr = stdout, stderr
         try:
@@ -120,18 +128,18 @@ def run(plan, channel):
             findings.append("ran out of memory (MemoryError)")
         done = {"event": "done", "cell": cell["index"], "status": "ok" if result.success else "error",
                 "error": _error_text(result), "outputs": streams + list(outputs),
-                "records": list(checks.RECORDS), "guard": findings}
+                "records": list(RUN.records), "guard": findings}
         channel.write(json.dumps(done) + "\n")
         channel.flush()
-    from course_utils import variants
-    channel.write(json.dumps({"event": "end", "student_id_used": variants.STUDENT_ID_USED}) + "\n")
+    channel.write(json.dumps({"event": "end", "student_id_used": RUN.student_id_used}) + "\n")
     channel.flush()
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file fails with EFBIG, not a kill
-    channel = os.fdopen(int(os.environ.get("COURSE_RESULT_FD", "3")), "w", buffering=1 << 16)
+    from course_utils.protocol import RESULT_FD_VARIABLE
+    channel = os.fdopen(int(os.environ.get(RESULT_FD_VARIABLE, "3")), "w", buffering=1 << 16)
     with open(argv[0]) as f:
         plan = json.load(f)
     run(plan, channel)

@@ -5,83 +5,11 @@
 
     python -m course_utils.grading.sandbox --check   # does it work here, and what does it cost
 
-Threat model: the code may read or write any path it can reach, open sockets, fork or
-allocate without end, loop forever, write huge files, send signals, and change anything in
-its own interpreter. What it gets:
-
-- **Files.** A fresh mount namespace whose root is an empty tmpfs. Read-only: ``/usr`` (with
-  the merged-usr links ``/bin``, ``/lib``...), a short list of ``/etc`` files (``ETC_FILES``:
-  passwd, group, ld.so.cache, localtime...; no shadow, no ssl keys), the grader's Python
-  (``sys.prefix``, ``sys.base_prefix``: the venv and the real install under
-  ``/root/.pyenv/...``), the ``course_utils`` package directory, and the caller's
-  ``readable`` paths, each at its own (real) path. Nothing else of the host exists inside:
-  not the course (``source/``, ``gradebook.db``, ``submitted/``, ``.grading_secret``), not
-  the rest of ``/root``, not other sandboxes' directories. Writable: ``private_dir`` at
-  ``/submission`` (the working directory), a private ``/tmp`` and ``/dev/shm`` (tmpfs of
-  ``Limits.tmp_bytes`` each) and ``/tmp/home`` (for ``HOME=/tmp/home``). New ``/proc``
-  (only the sandbox's processes) and a minimal ``/dev`` (null, zero, urandom, tty...).
-- **Namespaces.** Own PID, network (only a loopback of its own: the host's 127.0.0.1 and
-  every other address are unreachable, abstract unix sockets too), IPC, UTS, cgroup.
-  ``--new-session`` (no TIOCSTI into the grader's terminal), ``--die-with-parent``: killing
-  the bwrap process the caller started (e.g. ``os.killpg`` with SIGKILL) kills the sandbox's
-  PID 1, and with it every process of the sandbox, daemonised or not.
-- **Identity.** The code runs as uid = gid = ``UID_BASE + slot`` (61000...), no
-  supplementary groups, no capabilities (empty bounding set), ``no_new_privs`` (setuid
-  binaries do nothing), and it cannot create user namespaces (``--disable-userns``), so it
-  cannot obtain capabilities in a namespace of its own either.
-- **Limits** (``Limits``, set with ``prlimit`` just before ``argv`` runs, hard limits the
-  code cannot raise, soft = hard except for the CPU): RLIMIT_AS, RLIMIT_CPU (SIGXCPU at the limit, SIGKILL
-  ``CPU_GRACE`` s later), RLIMIT_NPROC, RLIMIT_FSIZE (Python gets EFBIG), RLIMIT_NOFILE,
-  RLIMIT_CORE = 0. Wall-clock timeouts and output caps are the caller's job.
-
-Why root, and a uid per slot. RLIMIT_NPROC counts *every* process of the real uid on the
-host, and root (or any holder of CAP_SYS_ADMIN/CAP_SYS_RESOURCE) ignores it; so a fork bomb
-is only contained when each concurrently running sandbox has a uid of its own that nothing
-else uses. That needs the grader to be root: an unprivileged bwrap keeps the caller's uid
-(the user namespace maps it 1:1), and it could not even bind the interpreter, because
-``/root`` is mode 0700. So the command is layered:
-
-    bwrap (as root: namespaces and mounts; keeps only CAP_SETUID/SETGID/SETPCAP)
-      -> setpriv --reuid/--regid UID_BASE+slot, clear groups and bounding set, no_new_privs
-      -> bwrap --unshare-user --disable-userns (as that uid: no further user namespaces)
-      -> env -i <env> (exactly the caller's environment, nothing inherited)
-      -> prlimit <limits> -- argv
-
-The uids need no ``/etc/passwd`` entry; pick ``UID_BASE`` so that no host account or process
-uses ``UID_BASE .. UID_BASE + MAX_SLOTS``. ``slot`` must be unique among sandboxes running
-at the same time (``engine._slot`` hands them out). One uid above the slots is used by
-``unavailable_reason``'s trial run. File descriptors the caller passes (``pass_fds``) reach
-``argv`` unchanged. ``processes`` counts threads too; the kernel applies it inside the inner
-user namespace, so the host sees at most ``processes + 1`` tasks of the uid: the inner
-bwrap, outside that namespace, is the one more.
-
-Exit status: bwrap exits with the status of ``argv``, and with 128 + N when ``argv`` was
-killed by signal N (137: SIGKILL, 152: SIGXCPU at the CPU limit, 153: SIGXFSZ). A negative
-``returncode`` only appears when the caller killed bwrap itself.
-
-The private directory: ``sandbox_command`` hands it over to the slot's uid before it
-returns: ``lchown`` of the directory and of everything in it (symlinks are not followed),
-and mode 0700 on the directory itself, so sandboxes of other slots could not enter it even
-if a ``readable`` path exposed it. Root (the grader) still reads and deletes it. A
-private_dir that contains the package, the interpreter or a ``readable`` path is refused.
-Its content is student-made: after a run, read it without following symlinks (and beware
-of FIFOs), and replace files (unlink first) rather than write through existing names.
-
-Not enforced, and why:
-
-- Memory summed over processes: RLIMIT_AS is per process, so up to ``processes`` x
-  ``memory_bytes`` can be touched by a fork-and-allocate bomb. A total needs a memory
-  cgroup; this machine has cgroup v1 with the container's own hierarchy, which the grader
-  should not reorganise. Keep ``processes`` x ``memory_bytes`` in proportion to the RAM, or
-  run the grader in a memory-limited unit (e.g. ``systemd-run -p MemoryMax=``).
-- Disk use in ``private_dir``: each file is capped by RLIMIT_FSIZE, their number is not
-  (that needs filesystem quotas). The tmpfs mounts are capped (``tmp_bytes``).
-- Wall-clock time and output size: the caller's (see ``grading.execute``).
-
-``unsandboxed=True`` (only when the caller was explicitly told to run unconfined) returns
-``env -i --chdir=private_dir <env> prlimit <limits> -- argv``: same environment, working
-directory ``private_dir`` itself, the same limits except RLIMIT_NPROC (which would count
-all of the grader's own processes, and which root ignores anyway); no isolation at all.
+The code inside sees only ``/usr``, a few ``/etc`` files, the Python install, this package and
+the ``readable`` paths (read-only), ``private_dir`` at ``/submission`` and private tmpfs
+mounts (writable); it has no network, its own PID namespace, a uid of its own per slot
+(``UID_BASE + slot``), no capabilities and the hard ``Limits``. The threat model, why the
+grader must be root, exit statuses and what is not enforced: ``docs/sandbox.md``.
 """
 import os
 import subprocess
@@ -89,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 BWRAP = "/usr/bin/bwrap"
 SETPRIV = "/usr/bin/setpriv"
@@ -111,14 +39,19 @@ ETC_FILES = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "localtim
              "os-release", "matplotlibrc")
 
 
+def _limit(default, help):
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 3 * 2**30     # address space of each process (RLIMIT_AS)
-    cpu_seconds: int = 600            # RLIMIT_CPU
-    processes: int = 64               # max processes/threads of the sandbox user
-    file_bytes: int = 64 * 2**20      # RLIMIT_FSIZE
-    open_files: int = 256
-    tmp_bytes: int = 256 * 2**20      # size of each private tmpfs (/tmp and /dev/shm)
+    """Limits of each sandboxed process (hard limits the code cannot raise)."""
+    memory_bytes: int = _limit(3 * 2**30, "address space of each process in bytes (RLIMIT_AS)")
+    cpu_seconds: int = _limit(600, "CPU seconds of each process (RLIMIT_CPU)")
+    processes: int = _limit(64, "processes and threads of one sandbox (RLIMIT_NPROC)")
+    file_bytes: int = _limit(64 * 2**20, "largest file a process may write (RLIMIT_FSIZE)")
+    open_files: int = _limit(256, "open file descriptors per process (RLIMIT_NOFILE)")
+    tmp_bytes: int = _limit(256 * 2**20, "size of each private tmpfs (/tmp and /dev/shm) in bytes")
 
     def __post_init__(self):
         for f in fields(self):

@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .settings import Settings
+
 STATUS_TABLE = "course_grading_status"
 STATUSES = ("graded", "failed")
 LOCK_TIMEOUT = 30.0   # seconds SQLite waits for the write lock before "database is locked"
@@ -120,7 +122,7 @@ def _number(value):
 class Store:
     """The gradebook at ``db_url`` plus the grader's status table, for ``course grade``."""
 
-    def __init__(self, db_url: str, course_id: str = "dl-workbook"):
+    def __init__(self, db_url: str, course_id: str = Settings.course_id):
         self.db_url = db_url
         self.course_id = course_id   # as in nbgrader_config.py; only matters for a fresh gradebook
         self._gradebook = None

@@ -1,18 +1,20 @@
 """Test cells as the student's process runs them: expected values removed.
 
-The oracle judges ``check.close/equal/sympy_equal`` calls from the value the student's
+The oracle judges ``check.*`` calls from the value the student's
 code produced and the expected value of the reference run. So the copy of a test cell
 that runs in the student's process needs no expected values, and must not have them
 (a student's code could read them and report them as its own). ``strip_expected``:
 
-1. replaces the expected argument of those calls by ``None``;
+1. replaces the expected argument of those calls (``protocol.KINDS``) by ``None``;
 2. drops assignments whose names are then used by nothing else (``W_ref = ...``);
 3. drops comments (the reference derivations live there) by re-printing the code.
 """
 import ast
 from collections import Counter
 
-EXPECTED_ARGUMENT = {"close": (2, "expected"), "equal": (2, "expected"), "sympy_equal": (2, "reference")}
+from ..protocol import KINDS
+
+EXPECTED_ARGUMENT = {kind.method: kind.expected_argument for kind in KINDS.values() if kind.expected_argument}
 
 
 def _checker_names(tree):

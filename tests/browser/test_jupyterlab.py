@@ -43,7 +43,7 @@ def course(tmp_path_factory):
     for name in ("source", "examples"):
         shutil.copytree(REPO / name / "ps1", root / name / "ps1")
     shutil.copy(REPO / "nbgrader_config.py", root)
-    subprocess.run([sys.executable, "-m", "course_utils.demo", "all", "ps1"], cwd=root, check=True,
+    subprocess.run([sys.executable, "-m", "course_utils.instructor.demo", "all", "ps1"], cwd=root, check=True,
                    capture_output=True)
     (root / "student").mkdir()
     shutil.copytree(root / "release" / "ps1", root / "student" / "ps1")

@@ -21,9 +21,8 @@ def make_course(root, db_url=None):
 
 
 def solutions_of(source_cells):
-    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(
-                line for line in "".join(c["source"]).splitlines(True) if line.strip() not in markers)
+    from course_utils.grading.assemble import without_markers
+    return {c["metadata"]["nbgrader"]["grade_id"]: without_markers(c["source"])
             for c in source_cells if c["metadata"].get("nbgrader", {}).get("solution")}
 
 

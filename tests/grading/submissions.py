@@ -103,12 +103,13 @@ def attacks(root):
         Submission("patch-builtins", "makes builtins.all always true", ("test_dsigma",), "patched builtins.all",
                    {"dsigma": WRONG_DSIGMA + "\nimport builtins\nbuiltins.all = lambda iterable: True"}),
         Submission("forge-records", "replaces the probe so every close check reports [0.5, 0.5]",
-                   EVERY_TEST, "patched course_utils.checks.Checker._probing", with_wrong(
+                   EVERY_TEST, "patched course_utils.checks.ProbeChecker._check", with_wrong(
                        "import course_utils.checks as C\n"
-                       "def _forged(self, kind, what, where, **got):\n"
-                       "    C.RECORDS.append({'kind': kind, 'question': self.question, 'what': str(what), 'where': '',\n"
-                       "                      'got': C.encode(np.array([0.5, 0.5]))})\n"
-                       "    return True\nC.Checker._probing = _forged")),
+                       "from course_utils.protocol import RUN\nfrom course_utils.protocol.codec import encode\n"
+                       "def _forged(self, kind, what, where, **values):\n"
+                       "    RUN.records.append({'kind': kind, 'question': self.question, 'what': str(what),\n"
+                       "                        'where': '', 'got': encode(np.array([0.5, 0.5]))})\n"
+                       "    self.passed += 1\nC.ProbeChecker._check = _forged")),
         Submission("input-transformer", "rewrites every later test cell to `pass`", EVERY_TEST,
                    "changed IPython input transformers", with_wrong(
                        "get_ipython().input_transformers_cleanup.append(\n"
@@ -140,7 +141,8 @@ def attacks(root):
                    {"softmax": "import os\ndef softmax(z):\n    while True:\n        try:\n            os.fork()\n"
                                "        except OSError:\n            pass"}),
         Submission("memory-bomb", "allocates 12 GB", ("test_softmax",), "out of memory",
-                   {"softmax": "def softmax(z):\n    hog = bytearray(12 * 2**30)\n    return np.ones_like(z) / len(z)"}),
+                   {"softmax": "def softmax(z):\n    hog = bytearray(12 * 2**30)\n"
+                               "    return np.ones_like(z) / len(z)"}),
         Submission("print-50mb", "prints 50 MB to hide its failure", ("test_softmax",), "characters more than",
                    with_wrong("print('x' * (50 * 2**20))")),
         Submission("raw-write-50mb", "writes 50 MB straight to file descriptor 1", ("test_softmax",),
@@ -236,7 +238,8 @@ HONEST = [
         "log_sigmoid": "def log_sigmoid(z):\n    z = np.asarray(z, dtype=float)\n"
                        "    return np.where(z >= 0, -np.log1p(np.exp(-z)), z - np.log1p(np.exp(z)))"}),
     Submission("honest-helpers", "own helper cells, debug prints and stderr output", answers={
-        "softmax": "def softmax(z):\n    print('debug: softmax of', z)\n    return _shifted_exp(z) / _shifted_exp(z).sum()"},
+        "softmax": "def softmax(z):\n    print('debug: softmax of', z)\n"
+                   "    return _shifted_exp(z) / _shifted_exp(z).sum()"},
         edit=_insert_after("setup", "import sys\ndef _shifted_exp(z):\n    return np.exp(z - np.max(z))\n"
                                     "print('helpers loaded', file=sys.stderr)")),
     Submission("honest-reordered", "answer cells moved to the top", answers={},

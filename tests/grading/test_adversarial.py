@@ -10,9 +10,10 @@ import csv
 from pathlib import Path
 
 import pytest
-
 from scratch import course, gradebook_scores, make_course, submit
-from submissions import EVERY_TEST as TESTS, HONEST, attacks
+from submissions import EVERY_TEST as TESTS
+from submissions import HONEST, attacks
+
 POINTS = {"test_softmax": 2, "test_dsigma": 1, "test_mse_grad": 2, "test_classify": 1, "test_log_sigmoid": 1}
 
 

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from scratch import ENV, course, gradebook_scores, make_course, submit
 from submissions import HONEST, Submission
 

@@ -10,12 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-from course_utils import demo
 from scratch import ENV, REPO
+
+from course_utils.instructor import demo
 
 ASSIGNMENTS = os.environ.get("GRADER_ASSIGNMENTS", "ps1").split()
 

@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from course_utils import gradcheck
-from course_utils.checks import CheckFailed, Checker, checking, grading_mode
+from course_utils.checks import Checker, CheckFailed, checking, grading_mode
 
 
 @pytest.fixture(autouse=True)
@@ -261,6 +261,7 @@ def test_gradients_with_failing_report(check):
 
 def test_error_location_points_at_the_callers_code_not_numpy():
     import numpy as np
+
     from course_utils.checks import CheckFailed, checking
 
     def solve_singular():

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from course_utils.grading import assemble, codec, strip
+from course_utils.grading import assemble, strip
 from course_utils.grading.execute import CellResult, run_plan
 from course_utils.grading.oracle import judge_test
+from course_utils.protocol import codec
 
 
 @pytest.mark.parametrize("value", [1, -2.5, "text", None, True, [1, (2, "a")], {1, 2}, {"k": [1.0]},
@@ -113,7 +114,8 @@ def test_oracle_judges_from_plain_records():
     reference = CellResult("ok", records=[_record("close", "v", expected=np.array([1.0, 2.0]), rtol=1e-7, atol=0.0),
                                           _record("equal", "s", expected="min")])
     good = CellResult("ok", records=[_record("close", "v", got=np.array([1.0, 2.0])), _record("equal", "s", got="min")])
-    wrong = CellResult("ok", records=[_record("close", "v", got=np.array([1.0, 2.1])), _record("equal", "s", got="min")])
+    wrong = CellResult("ok", records=[_record("close", "v", got=np.array([1.0, 2.1])),
+                                      _record("equal", "s", got="min")])
     missing = CellResult("ok", records=good.records[:1])
     assert judge_test("t", 2, good, reference).score == 2
     assert judge_test("t", 2, wrong, reference).score == 0

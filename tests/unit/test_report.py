@@ -2,7 +2,7 @@
 import nbformat
 import pytest
 
-from course_utils.report import StudentResult, failed_summary, integrity_flags, render
+from course_utils.instructor.report import StudentResult, failed_summary, integrity_flags, render
 
 
 def released_notebook():
@@ -22,14 +22,19 @@ def paths(tmp_path):
 
 def submit(nb, path):
     nbformat.write(nb, path)
-    return path
+    return path.name  # relative to the course folder (tmp_path)
+
+
+def flags_of(submitted, released):
+    return integrity_flags(released.parent, submitted if isinstance(submitted, str) else submitted.name,
+                           released)
 
 
 def test_honest_submission_has_no_flags(paths):
     released, submitted = paths
     nb = released_notebook()
     nb.cells[0].source = "x = 2 - 1"  # answers may change freely
-    assert integrity_flags(submit(nb, submitted), released) == []
+    assert flags_of(submit(nb, submitted), released) == []
 
 
 @pytest.mark.parametrize("tamper, flag", [
@@ -47,22 +52,36 @@ def test_tampering_is_flagged(paths, tamper, flag):
     released, submitted = paths
     nb = released_notebook()
     tamper(nb)
-    assert flag in integrity_flags(submit(nb, submitted), released)
+    assert flag in flags_of(submit(nb, submitted), released)
 
 
 def test_retyped_cell_is_flagged(paths):
     released, submitted = paths
     nb = released_notebook()
     nb.cells[1] = nbformat.v4.new_markdown_cell("assert x == 1", metadata=nb.cells[1].metadata)
-    assert "cell test: type changed to 'markdown'" in integrity_flags(submit(nb, submitted), released)
+    assert "cell test: type changed to 'markdown'" in flags_of(submit(nb, submitted), released)
 
 
 def test_broken_and_missing_notebooks_are_flags_not_crashes(paths):
     released, submitted = paths
-    assert integrity_flags(submitted, released) == ["submitted.ipynb: notebook missing"]
+    assert flags_of(submitted, released) == ["submitted.ipynb: notebook missing"]
     submitted.write_text("{ not json")
-    flags = integrity_flags(submitted, released)
+    flags = flags_of(submitted, released)
     assert len(flags) == 1 and flags[0].startswith("submitted.ipynb: unreadable notebook (not valid JSON")
+
+
+@pytest.mark.parametrize("make", ["symlink", "fifo", "hardlink"])
+def test_links_and_fifos_are_unreadable_not_followed(paths, make):
+    import os
+    released, submitted = paths
+    if make == "symlink":
+        submitted.symlink_to(released)        # e.g. the instructor's notebook
+    elif make == "fifo":
+        os.mkfifo(submitted)                  # would block a reader forever
+    else:
+        os.link(released, submitted)
+    flags = flags_of(submitted, released)
+    assert len(flags) == 1 and "unreadable notebook" in flags[0], flags
 
 
 def test_render_marks_failed_and_flagged_students():

@@ -1,7 +1,7 @@
 """The grading round trip with stock nbgrader commands, on the bundled example submissions.
 
-    python -m course_utils.demo release ps1     # nbgrader generate_assignment -> release/
-    python -m course_utils.demo all ps1         # release, submit examples, autograde,
+    python -m course_utils.instructor.demo release ps1     # nbgrader generate_assignment -> release/
+    python -m course_utils.instructor.demo all ps1         # release, submit examples, autograde,
                                                 # feedback, export grades.csv, score table
 
 Run from anywhere; it works in the course root (the folder with nbgrader_config.py).
@@ -17,33 +17,16 @@ Example submissions live in ``examples/<assignment>/<student>/``:
 """
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def course_root():
-    """The course folder: the current one if it has nbgrader_config.py, else the repo root."""
-    here = Path.cwd()
-    return here if (here / "nbgrader_config.py").exists() else ROOT
-
-
-def nbgrader(root, *args):
-    """Run one stock nbgrader command in the course root; raises on failure."""
-    bin_dir = Path(sys.executable).parent  # nbgrader runs `alembic` from PATH
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    print("$ nbgrader", " ".join(args), flush=True)
-    start = time.perf_counter()
-    subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=root, env=env, check=True)
-    print(f"  ({time.perf_counter() - start:.1f} s)", flush=True)
+from ..grading.assemble import without_markers
+from .commands import course_root, nbgrader
+from .report import failed_summary, gradebook_results, write_report
 
 
 def release(root, assignment, scratch_gradebook=False):
@@ -68,13 +51,9 @@ def example_students(root, assignment):
     return sorted(p for p in (root / "examples" / assignment).iterdir() if p.is_dir())
 
 
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
 def _answer_cells(nb):
     """grade_id -> source of each answer cell, with nbgrader's solution markers removed."""
-    return {cell.metadata.nbgrader.grade_id: "\n".join(
-                line for line in cell.source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+    return {cell.metadata.nbgrader.grade_id: without_markers(cell.source).rstrip("\n")
             for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")}
 
 
@@ -130,14 +109,11 @@ def export(root):
 
 def scores_by_cell(root, assignment):
     """{student: {grade_id: (auto_score, max_score)}} for the auto-graded cells, from the gradebook."""
-    from .report import gradebook_results
-
     return {student: result.scores for student, result in sorted(gradebook_results(root, assignment).items())}
 
 
 def score_table(root, assignment):
     """The per-student table printed at the end, from grades.csv and the gradebook."""
-    from .report import failed_summary
     with open(root / "grades.csv", newline="") as fh:
         totals = {row["student_id"]: row for row in csv.DictReader(fh) if row["assignment"] == assignment}
     scores = scores_by_cell(root, assignment)
@@ -167,7 +143,6 @@ def run_all(root, assignments):
     for assignment in assignments:
         print(f"\n== {assignment}: automatic points (manual questions are pending) ==")
         print(score_table(root, assignment))
-    from .report import write_report
     print(f"\nfeedback HTML: {root / 'feedback'}/<student>/<assignment>/\ngrades: {root / 'grades.csv'}"
           f"\nreport: {write_report(root, assignments)}")
 
@@ -175,7 +150,7 @@ def run_all(root, assignments):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2 or argv[0] not in ("release", "all"):
-        sys.exit("usage: python -m course_utils.demo {release|all} ASSIGNMENT [ASSIGNMENT ...]")
+        sys.exit("usage: python -m course_utils.instructor.demo {release|all} ASSIGNMENT [ASSIGNMENT ...]")
     root = course_root()
     if argv[0] == "release":
         for assignment in argv[1:]:

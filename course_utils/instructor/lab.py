@@ -9,7 +9,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from .demo import course_root, nbgrader
+from .commands import course_root, nbgrader
 
 
 def main(port=8888):

@@ -1,127 +1,35 @@
-"""Loss surfaces of larger models, fast enough for sliders.
+"""The autoencoder loss on planes through its parameters, fast enough for sliders (ps2, 3.7-3.8).
 
-Two pieces, both course code (no student answer lives here):
+``AutoencoderSlices``: the error of the one-hidden-layer autoencoder
+``f(x) = sigmoid(W2 phi(W1 x + b1) + b2)`` on the planes of problem set 2, 3.7-3.8::
 
-- ``FastExplorer``: a ``explorer.LossSurfaceExplorer`` with the same widgets, methods and
-  ``last`` dictionary, whose picture is drawn without matplotlib on each update. The axes
-  frame (ticks in units of the *scale* slider, -1..1) is drawn once; an update colour-maps the
-  grid into it with Pillow (banded colours, like ``contourf``) and prints the coordinate range
-  and the value range in a caption. About 10 ms per picture instead of about 100 ms.
-- ``AutoencoderSlices``: the error of the one-hidden-layer autoencoder
-  ``f(x) = sigmoid(W2 phi(W1 x + b1) + b2)`` on the planes of problem set 2, 3.7-3.8::
+    F11(z1, z2) = E(W1 + z1 U + z2 V, b1, W2, b2)
+    F12(z1, z2) = E(W1 + z1 U, b1, W2 + z2 V, b2)
+    F22(z1, z2) = E(W1, b1, W2 + z1 U + z2 V, b2)
 
-      F11(z1, z2) = E(W1 + z1 U + z2 V, b1, W2, b2)
-      F12(z1, z2) = E(W1 + z1 U, b1, W2 + z2 V, b2)
-      F22(z1, z2) = E(W1, b1, W2 + z1 U + z2 V, b2)
-
-  evaluated exactly (up to float32 rounding) with the structure of each plane, about 1 ms per
-  point on 1,000 images and one core: a plane moves W1 along z1 U + z2 V, so the hidden
-  pre-activations are Z0 + z1 X U^T + z2 X V^T with X U^T, X V^T (N, H) computed once per draw of
-  directions: no grid point multiplies by X. F22 never recomputes the hidden activations and its
-  logits are ``A0 + z1 B_U + z2 B_V`` with ``B = phi(...) @ U.T`` computed once; F12 recomputes
-  the hidden activations once per value of z1 (one row of the grid), not per grid point; only
-  F11 needs a forward pass (one small GEMM) per point. The part of the likelihood loss linear in
-  the logits is a sum of (N, H) products. What is left per point, elementwise on (N, D): one
-  tanh per value for either loss (both are functions of tanh(a/2); logs of products of 32
-  factors, see ``_sum_log``). Float32 in row blocks, sums in float64, rows of the grid on
-  ``threads`` threads (NumPy releases the GIL in ufuncs and BLAS).
+evaluated exactly (up to float32 rounding) with the structure of each plane, about 1 ms per
+point on 1,000 images and one core: a plane moves W1 along z1 U + z2 V, so the hidden
+pre-activations are Z0 + z1 X U^T + z2 X V^T with X U^T, X V^T (N, H) computed once per draw of
+directions: no grid point multiplies by X. F22 never recomputes the hidden activations and its
+logits are ``A0 + z1 B_U + z2 B_V`` with ``B = phi(...) @ U.T`` computed once; F12 recomputes
+the hidden activations once per value of z1 (one row of the grid), not per grid point; only
+F11 needs a forward pass (one small GEMM) per point. The part of the likelihood loss linear in
+the logits is a sum of (N, H) products. What is left per point, elementwise on (N, D): one
+tanh per value for either loss (both are functions of tanh(a/2); logs of products of 32
+factors, see ``_sum_log``). Float32 in row blocks, sums in float64, rows of the grid on
+``threads`` threads (NumPy releases the GIL in ufuncs and BLAS).
 
 Shapes: X (N, D) with pixels in [0, 1]; W1 (H, D), b1 (H,), W2 (D, H), b2 (D,).
 Losses: ``"sq"`` is L = (x - y)^2 / 2, ``"lik"`` is L = -x log y - (1 - x) log(1 - y), with
 y = sigmoid(a); E = (1/N) sum_n sum_i L(x_ni, y_ni).
 """
-import io
 from concurrent.futures import ThreadPoolExecutor
 
-import ipywidgets as widgets
-import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image, ImageDraw
 
 from . import blas
-from .explorer import LossSurfaceExplorer
-
-LEVELS = 24
-_COLORS = (matplotlib.colormaps["viridis"](np.linspace(0, 1, LEVELS)) * 255).astype(np.uint8)
-
-
-def _frame(xlabel, ylabel, y_ticks=True, size=(5.0, 4.0), dpi=80):
-    """Axes drawn once: (RGBA array, pixel box (x0, y0, x1, y1) of the plotting area)."""
-    fig = Figure(figsize=size, dpi=dpi)
-    ax = fig.add_axes([0.15, 0.13, 0.8, 0.8])
-    ax.set_xlim(-1, 1)
-    ax.set_ylim(-1, 1)
-    ax.set_xticks(np.linspace(-1, 1, 5))
-    ax.set_yticks(np.linspace(-1, 1, 5) if y_ticks else [])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    rgba = np.array(canvas.buffer_rgba())
-    box = ax.get_window_extent()
-    height = rgba.shape[0]
-    return rgba, (int(np.ceil(box.x0)) + 1, int(np.ceil(height - box.y1)) + 1,
-                  int(np.floor(box.x1)), int(np.floor(height - box.y0)))
-
-
-class FastExplorer(LossSurfaceExplorer):
-    """``LossSurfaceExplorer`` with a fast renderer (see module docstring); ``.view`` to display.
-
-    The picture's axes are in units of the scale: the point (1, 0) is ``center + scale *
-    directions[0]``. The caption gives the scale and the minimum and maximum of the view.
-    """
-
-    def __init__(self, *args, **kwargs):
-        self.caption = widgets.HTML()
-        self._frames = {}
-        super().__init__(*args, **kwargs)
-        self.view.children = (*self.view.children, self.caption)
-
-    def _render(self):
-        z, values = self.last["z"], np.asarray(self.last["values"], dtype=float)
-        two_d = values.ndim == 2
-        key = "2d" if two_d else "1d"
-        if key not in self._frames:
-            names = self.axis_labels
-            self._frames[key] = _frame(f"{names[0]} / scale",
-                                       f"{names[1]} / scale" if two_d else "loss (range below)", y_ticks=two_d)
-        rgba, (x0, y0, x1, y1) = self._frames[key]
-        width, height = x1 - x0, y1 - y0
-        finite = values[np.isfinite(values)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        span = hi - lo if hi > lo else 1.0
-        picture = Image.fromarray(rgba)
-        if two_d:
-            field = np.nan_to_num(values, nan=hi, posinf=hi, neginf=lo).astype(np.float32)
-            field = np.asarray(Image.fromarray(field[::-1]).resize((width, height), Image.BILINEAR))
-            bands = np.clip(((field - lo) / span * LEVELS).astype(int), 0, LEVELS - 1)
-            picture.paste(Image.fromarray(_COLORS[bands]), (x0, y0))
-            draw = ImageDraw.Draw(picture)
-            for label, (m1, m2) in self.projected_markers().items():
-                u, v = m1 / z[-1], m2 / z[-1]
-                if abs(u) <= 1 and abs(v) <= 1:
-                    px, py = x0 + (u + 1) / 2 * (width - 1), y1 - 1 - (v + 1) / 2 * (height - 1)
-                    draw.line([(px - 5, py), (px + 5, py)], fill=(255, 0, 0, 255), width=2)
-                    draw.line([(px, py - 5), (px, py + 5)], fill=(255, 0, 0, 255), width=2)
-                    draw.text((px + 6, py - 12), label, fill=(255, 255, 255, 255))
-            shown = f"z1, z2 in [-{z[-1]:.3g}, {z[-1]:.3g}]; colour from {lo:.5g} (dark) to {hi:.5g} (bright)"
-        else:
-            draw = ImageDraw.Draw(picture)
-            xs = x0 + (z - z[0]) / (z[-1] - z[0]) * (width - 1)
-            ys = y1 - 1 - (np.nan_to_num(values, nan=hi, posinf=hi, neginf=lo) - lo) / span * (height - 1)
-            draw.line(list(zip(xs.tolist(), ys.tolist())), fill=(31, 119, 180, 255), width=2)
-            shown = f"{self.axis_labels[0]} in [-{z[-1]:.3g}, {z[-1]:.3g}]; loss from {lo:.5g} (bottom) to {hi:.5g} (top)"
-        self.caption.value = f"<b>{self.last['loss']}</b> ({self.last['mode']}): {shown}"
-        buffer = io.BytesIO()
-        picture.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-
-def _sigmoid64(a):
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+from .explorer import FastExplorer
+from .numerics import sigmoid
 
 
 def autoencoder_error(params, X, loss, phi=np.tanh):
@@ -130,7 +38,7 @@ def autoencoder_error(params, X, loss, phi=np.tanh):
     X = np.asarray(X, dtype=np.float64)
     A = phi(X @ W1.T + b1) @ W2.T + b2
     if loss == "sq":
-        return float(0.5 * np.sum((X - _sigmoid64(A)) ** 2) / len(X))
+        return float(0.5 * np.sum((X - sigmoid(A)) ** 2) / len(X))
     if loss == "lik":  # -x log s(a) - (1 - x) log(1 - s(a)) = softplus(a) - x a
         return float(np.sum(np.maximum(A, 0) + np.log1p(np.exp(-np.abs(A))) - X * A) / len(X))
     raise ValueError(f"loss must be 'sq' or 'lik', not {loss!r}")

@@ -5,7 +5,7 @@ automatic score and grading status, and integrity flags found by comparing each
 submitted notebook with the released one (deleted, duplicated or retyped grade cells,
 changed tags or metadata, edited test cells, unreadable or missing notebooks).
 
-    python -m course_utils.report ps1 [ps2 ...]      # in the course folder
+    python -m course_utils.instructor.report ps1 [ps2 ...]      # in the course folder
 """
 import base64
 import html
@@ -40,19 +40,22 @@ def failed_summary(failed, n_tests):
     return ", ".join(failed) or "-"
 
 
-def integrity_flags(submitted, released):
-    """Differences between a submitted notebook (path) and the released one (path) that grading hides.
+def integrity_flags(root, submitted, released):
+    """Differences between a submitted notebook (path relative to the course ``root``) and the
+    released one (path) that grading hides.
 
     The same findings as the project grader's (``grading.assemble``): deleted, duplicated or
-    retyped grade cells, changed tags or nbgrader metadata, edited test or locked cells.
+    retyped grade cells, changed tags or nbgrader metadata, edited test or locked cells; a
+    submitted path that is not a plain file (a link, a FIFO...) is unreadable.
     """
-    from .grading.assemble import UnreadableNotebook, read_notebook, submission_flags
-    if not submitted.exists():
-        return [f"{submitted.name}: notebook missing"]
+    from ..grading.assemble import UnreadableNotebook, read_notebook, read_submitted_notebook, submission_flags
+    name = Path(submitted).name
     try:
-        cells = read_notebook(submitted)
+        cells = read_submitted_notebook(root, submitted)
+    except FileNotFoundError:
+        return [f"{name}: notebook missing"]
     except UnreadableNotebook as exc:  # any unreadable file is a flag, never a crash
-        return [f"{submitted.name}: unreadable notebook ({exc})"]
+        return [f"{name}: unreadable notebook ({exc})"]
     return submission_flags(read_notebook(released), cells)
 
 
@@ -60,8 +63,11 @@ def gradebook_results(root, assignment):
     """StudentResult per student with a submission in the gradebook: scores and pending manual grades."""
     from nbgrader.api import Gradebook  # slow import, only when results are asked for
 
+    from ..grading.settings import load_settings
+
     results = {}
-    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}", course_id="dl-workbook") as gradebook:
+    settings = load_settings(root)
+    with Gradebook(settings.db_url, course_id=settings.course_id) as gradebook:
         for submission in gradebook.assignment_submissions(assignment):
             result = results.setdefault(submission.student.id, StudentResult(submission.student.id))
             for notebook in submission.notebooks:
@@ -81,7 +87,7 @@ def collect(root, assignment):
     for student_dir in sorted((root / "submitted").glob(f"*/{assignment}")):
         result = results.setdefault(student_dir.parent.name, StudentResult(student_dir.parent.name))
         for notebook in released:
-            result.flags += integrity_flags(student_dir / notebook.name, notebook)
+            result.flags += integrity_flags(root, student_dir.relative_to(root) / notebook.name, notebook)
     return dict(sorted(results.items()))
 
 
@@ -148,5 +154,5 @@ def write_report(root, assignments):
 
 
 if __name__ == "__main__":
-    from .demo import course_root
+    from .commands import course_root
     print(f"report: {write_report(course_root(), sys.argv[1:])}")

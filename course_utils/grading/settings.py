@@ -1,0 +1,78 @@
+"""Every setting of the course's instructor tools and grader, each declared once with its help.
+
+Values come, last one winning, from: the defaults below; the course's ``nbgrader_config.py``
+(nbgrader's own ``CourseDirectory.course_id``, ``CourseDirectory.db_url`` and
+``Execute.timeout``, so stock nbgrader and ``course grade`` agree; anything else as
+``c.CourseGrader.<name> = ...``); the command line (``course grade --help`` lists them all).
+
+    settings = load_settings(root, workers=4)   # -> Settings
+    settings.limits                              # -> sandbox.Limits for each sandboxed process
+"""
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .sandbox import Limits
+
+CONFIG_FILE = "nbgrader_config.py"
+SECTION = "CourseGrader"   # c.CourseGrader.<setting> in nbgrader_config.py
+
+
+def setting(default, help):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    course_id: str = setting("course", "the nbgrader course id (nbgrader: CourseDirectory.course_id)")
+    db_url: str = setting("", "gradebook URL, e.g. postgresql://user@host/db "
+                              "(nbgrader: CourseDirectory.db_url; default sqlite:///<course>/gradebook.db)")
+    cell_timeout: float = setting(120.0, "seconds one cell may run (nbgrader: Execute.timeout)")
+    workers: int = setting(2, "submissions graded at once on this machine")
+    scheduler: str = setting("", "address of a Dask scheduler whose workers see the course folder "
+                                 "(default: local processes)")
+    unsandboxed: bool = setting(False, "run student code WITHOUT the sandbox (only where none can be set up)")
+    limits: Limits = field(default_factory=Limits, metadata={"help": "per-process limits (sandbox.Limits)"})
+
+    def with_values(self, **values):
+        """A copy with ``values`` set; names of ``Limits`` fields set the limits."""
+        limit_names = {f.name for f in fields(Limits)}
+        limits = {k: v for k, v in values.items() if k in limit_names}
+        own = {k: v for k, v in values.items() if k not in limit_names}
+        unknown = set(own) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}")
+        return replace(self, limits=replace(self.limits, **limits), **own)
+
+
+def documented():
+    """(name, default, help) of every setting, limits included, in declaration order."""
+    rows = [(f.name, f.default, f.metadata["help"]) for f in fields(Settings) if f.name != "limits"]
+    return rows + [(f.name, f.default, f.metadata["help"]) for f in fields(Limits)]
+
+
+def _from_config_file(root):
+    """Settings found in ``root``'s nbgrader_config.py, as a dict (empty without the file)."""
+    path = Path(root) / CONFIG_FILE
+    if not path.exists():
+        return {}
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(path.parent)).load_config()
+    found = dict(config[SECTION]) if SECTION in config else {}
+    nbgrader_names = {("CourseDirectory", "course_id"): "course_id", ("CourseDirectory", "db_url"): "db_url",
+                      ("Execute", "timeout"): "cell_timeout"}
+    for (section, name), ours in nbgrader_names.items():
+        if section in config and name in config[section]:
+            found[ours] = config[section][name]
+    return found
+
+
+def load_settings(root, **overrides):
+    """Settings of the course in ``root``: defaults, then nbgrader_config.py, then ``overrides``.
+
+    Overrides whose value is None are ignored (an option not given on the command line).
+    """
+    values = _from_config_file(root) | {k: v for k, v in overrides.items() if v is not None}
+    settings = Settings().with_values(**values)
+    if not settings.db_url:
+        settings = replace(settings, db_url=f"sqlite:///{(Path(root) / 'gradebook.db').resolve()}")
+    return settings
