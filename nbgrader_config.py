@@ -7,6 +7,7 @@ Closes the holes measured on nbgrader 0.9.6 (see ../shared/DESIGN.md):
 - gradebook.db is never copied into release/ or feedback;
 - cells get a timeout long enough for the grading-mode training budgets.
 """
+
 import secrets
 from pathlib import Path
 
@@ -26,8 +27,14 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.course_id = "dl-workbook"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "gradebook.db*", ".grading_secret"]
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "gradebook.db*",
+    ".grading_secret",
+]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
@@ -35,7 +42,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.skip_cells_with_tag = skip_tag()
 c.Execute.timeout = 120  # seconds per cell; training cells use short budgets when grading
 c.OverwriteCells.add_missing_cells = True
-
 
 
 # Feedback shows each test cell's verdict and message but not the hidden test code, so hidden

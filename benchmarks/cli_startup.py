@@ -5,6 +5,7 @@
 Median of 5 runs each: `course grade --help` (argument parsing: what every command pays before
 any work), `nbgrader --help` and a bare `import nbgrader`. Target: course <= 1.5 s.
 """
+
 import statistics
 import subprocess
 import sys
@@ -24,9 +25,11 @@ def median_seconds(argv, runs=5):
 
 
 def main():
-    rows = [("course grade --help", median_seconds([str(BIN / "course"), "grade", "--help"])),
-            ("nbgrader --help", median_seconds([str(BIN / "nbgrader"), "--help"])),
-            ("python -c 'import nbgrader'", median_seconds([sys.executable, "-c", "import nbgrader"]))]
+    rows = [
+        ("course grade --help", median_seconds([str(BIN / "course"), "grade", "--help"])),
+        ("nbgrader --help", median_seconds([str(BIN / "nbgrader"), "--help"])),
+        ("python -c 'import nbgrader'", median_seconds([sys.executable, "-c", "import nbgrader"])),
+    ]
     for name, seconds in rows:
         print(f"{name:30} {seconds:6.2f} s   {seconds / 1.5:5.2f} of the 1.5 s target")
 

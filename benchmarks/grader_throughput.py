@@ -16,6 +16,7 @@ differ. Then, each on the same submissions:
 Prints seconds and submissions per minute, and the ratios to stock (target: >= 4x with 2
 workers). Figures, not assertions: the machine is shared and noisy.
 """
+
 import os
 import shutil
 import subprocess
@@ -65,6 +66,7 @@ def sandbox_overhead(course, assignment, runs=5):
     from course_utils.grading.assemble import read_notebook, reference_plan
     from course_utils.grading.engine import _run
     from course_utils.grading.settings import Settings
+
     lines = []
     for source in sorted((course / "source" / assignment).glob("*.ipynb")):
         plan = reference_plan(read_notebook(source))
@@ -73,8 +75,10 @@ def sandbox_overhead(course, assignment, runs=5):
             for unsandboxed in (False, True):
                 times[unsandboxed].append(_run(plan, "s00", "judge", Settings(unsandboxed=unsandboxed), 200).seconds)
         boxed, plain = statistics.median(times[False]), statistics.median(times[True])
-        lines.append(f"sandbox overhead, {source.stem}: {boxed:.2f} s sandboxed vs {plain:.2f} s plain "
-                     f"(median of {runs}): {1000 * (boxed - plain):+.0f} ms per notebook run")
+        lines.append(
+            f"sandbox overhead, {source.stem}: {boxed:.2f} s sandboxed vs {plain:.2f} s plain "
+            f"(median of {runs}): {1000 * (boxed - plain):+.0f} ms per notebook run"
+        )
     return "\n".join(lines)
 
 
@@ -84,19 +88,26 @@ def main(assignment="ps1", n=20):
     students = sorted(p.name for p in (course / "submitted").iterdir())
     print(f"{assignment}: {len(students)} submissions in {course}")
     stock = timed(course, sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", "--create")
-    rows = [("stock nbgrader autograde (sequential)", stock),
-            ("course grade --workers 1", course_grade(course, assignment, "--workers", "1")),
-            ("course grade --workers 2", course_grade(course, assignment, "--workers", "2")),
-            ("course grade --workers 2, after course prepare", course_grade(course, assignment, "--workers", "2",
-                                                                          cache=True))]
+    rows = [
+        ("stock nbgrader autograde (sequential)", stock),
+        ("course grade --workers 1", course_grade(course, assignment, "--workers", "1")),
+        ("course grade --workers 2", course_grade(course, assignment, "--workers", "2")),
+        (
+            "course grade --workers 2, after course prepare",
+            course_grade(course, assignment, "--workers", "2", cache=True),
+        ),
+    ]
     print(f"{'':44} {'seconds':>8} {'subs/min':>9} {'vs stock':>9}")
     for name, seconds in rows:
         print(f"{name:44} {seconds:8.1f} {60 * len(students) / seconds:9.1f} {stock / seconds:8.2f}x")
     print(sandbox_overhead(course, assignment))
     from course_utils.grading.sandbox import measure_overhead
+
     bare, boxed = measure_overhead(runs=15)
-    print(f"sandbox start-up alone (python -c pass, median of 15): {bare * 1000:.0f} ms plain, "
-          f"{boxed * 1000:.0f} ms sandboxed, +{(boxed - bare) * 1000:.0f} ms per process")
+    print(
+        f"sandbox start-up alone (python -c pass, median of 15): {bare * 1000:.0f} ms plain, "
+        f"{boxed * 1000:.0f} ms sandboxed, +{(boxed - bare) * 1000:.0f} ms per process"
+    )
     print("target: course grade --workers 2 >= 4x stock throughput")
     shutil.rmtree(course, ignore_errors=True)
 

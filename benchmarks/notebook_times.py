@@ -6,6 +6,7 @@ Prints seconds per notebook (kernel start included) and the ratio to the targets
 (grading mode 60 s, full mode 300 s): a ratio below 1 meets the target. Figures, not
 assertions: the machines are shared and noisy.
 """
+
 import os
 import sys
 import time
@@ -42,8 +43,11 @@ def main(assignments):
     for assignment in assignments:
         for path in sorted((ROOT / "source" / assignment).glob("*.ipynb")):
             grading, full = run_seconds(path, "autograde"), run_seconds(path, "full")
-            print(f"{assignment + '/' + path.name:<40} {grading:>10.1f} {grading / TARGETS['autograde']:>6.2f}"
-                  f" {full:>8.1f} {full / TARGETS['full']:>7.2f}", flush=True)
+            print(
+                f"{assignment + '/' + path.name:<40} {grading:>10.1f} {grading / TARGETS['autograde']:>6.2f}"
+                f" {full:>8.1f} {full / TARGETS['full']:>7.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Prints figures, never asserts (shared, noisy machines):
 - GFLOP/s of the NumPy epoch, counting the five GEMMs per step (10 B D H flops), against the
   machine's float32 GEMM peak measured here with NumPy (2048^2 matrices; target >= 25%).
 """
+
 import argparse
 import json
 import os
@@ -42,12 +43,13 @@ def reference_namespace():
 def gemm_peak(threads):
     """Best float32 GFLOP/s of a 2048 x 2048 product with the given BLAS threads."""
     from course_utils import blas
+
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((2048, 2048), dtype=np.float32) for _ in range(2))
     with blas.blas_threads(threads):
         a @ b
         best = min(_timed(lambda: a @ b) for _ in range(5))
-    return 2 * 2048 ** 3 / best / 1e9
+    return 2 * 2048**3 / best / 1e9
 
 
 def _timed(f):
@@ -58,12 +60,13 @@ def _timed(f):
 
 def numpy_epoch(ns, X):
     os.environ["NBGRADER_EXECUTION"] = "benchmark"  # plain-text progress bar
-    ns["train_autoencoder"](X[:2000], "sq", H=H, epochs=1, batch_size=B)   # warm-up
+    ns["train_autoencoder"](X[:2000], "sq", H=H, epochs=1, batch_size=B)  # warm-up
     return min(_timed(lambda: ns["train_autoencoder"](X, "sq", H=H, epochs=1, batch_size=B)) for _ in range(2))
 
 
 def torch_epoch(X, threads):
     import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(D, H), torch.nn.Tanh(), torch.nn.Linear(H, D))
@@ -73,7 +76,7 @@ def torch_epoch(X, threads):
     def epoch(n):
         order = torch.randperm(n)
         for start in range(0, n, B):
-            xb = data[order[start:start + B]]
+            xb = data[order[start : start + B]]
             loss = 0.5 * ((xb - torch.sigmoid(model(xb))) ** 2).sum() / len(xb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -91,20 +94,24 @@ def main():
     X = ns["data"].load_flat(ns["DATASET"], "train", n=args.images)[0].astype(np.float32)
     steps = -(-len(X) // B)
     flops = 10 * B * D * H * steps
-    print(f"\n{len(X)} images, {steps} ADAM steps of {B} images, H = {H}; "
-          f"{flops / 1e9:.2f} GFLOP of GEMMs per epoch")
+    print(f"\n{len(X)} images, {steps} ADAM steps of {B} images, H = {H}; {flops / 1e9:.2f} GFLOP of GEMMs per epoch")
     peak1, peak_all = gemm_peak(1), gemm_peak(os.cpu_count() or 1)
-    print(f"float32 GEMM peak (2048^2, NumPy): {peak1:.1f} GFLOP/s on 1 thread, "
-          f"{peak_all:.1f} GFLOP/s on {os.cpu_count()} threads")
+    print(
+        f"float32 GEMM peak (2048^2, NumPy): {peak1:.1f} GFLOP/s on 1 thread, "
+        f"{peak_all:.1f} GFLOP/s on {os.cpu_count()} threads"
+    )
     t_np = numpy_epoch(ns, X)
-    print(f"NumPy reference epoch: {t_np:.2f} s, {flops / t_np / 1e9:.1f} GFLOP/s = "
-          f"{flops / t_np / 1e9 / peak_all:.0%} of the {os.cpu_count()}-thread peak "
-          f"({flops / t_np / 1e9 / peak1:.0%} of the 1-thread peak; target >= 25%)")
+    print(
+        f"NumPy reference epoch: {t_np:.2f} s, {flops / t_np / 1e9:.1f} GFLOP/s = "
+        f"{flops / t_np / 1e9 / peak_all:.0%} of the {os.cpu_count()}-thread peak "
+        f"({flops / t_np / 1e9 / peak1:.0%} of the 1-thread peak; target >= 25%)"
+    )
     try:
         import torch
     except ImportError:
-        print("torch not installed: skipping the comparison "
-              "(make a separate venv with torch, see this file's docstring)")
+        print(
+            "torch not installed: skipping the comparison (make a separate venv with torch, see this file's docstring)"
+        )
         return
     times = {threads: torch_epoch(X, threads) for threads in sorted({1, os.cpu_count() or 1})}
     for threads, t in times.items():

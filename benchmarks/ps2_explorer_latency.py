@@ -15,6 +15,7 @@ A move of the *scale* slider recomputes the 2-D grid; a move of the *z2 of slice
 1-D view recomputes a slice of 4 x resolution points. Figures, not assertions (shared machine: the
 load average is printed with the table).
 """
+
 import os
 import statistics
 import time
@@ -57,8 +58,10 @@ def logistic_explorers():
 
     v = 10 * rng.standard_normal((3, D))
     print("1.6-1.7: N = 200, D = 10, 50 x 50 grid (target <= 100 ms per move)")
-    for name, cls in [("FastExplorer (notebook)", explorer.FastExplorer),
-                      ("LossSurfaceExplorer (matplotlib)", explorer.LossSurfaceExplorer)]:
+    for name, cls in [
+        ("FastExplorer (notebook)", explorer.FastExplorer),
+        ("LossSurfaceExplorer (matplotlib)", explorer.LossSurfaceExplorer),
+    ]:
         ex = cls({"lik": lik, "sq": sq}, center=v[0], directions=v[1:], extent=1.0, resolution=50)
         row = []
         for loss in ("lik", "sq"):
@@ -77,12 +80,18 @@ def autoencoder_explorers():
     X = data.load_flat("fashion-mnist", "test", n=1000)[0]
     rng = np.random.default_rng(0)
     H, D = 30, 784
-    params = {"W1": rng.standard_normal((H, D)) / np.sqrt(D), "b1": np.zeros(H),
-              "W2": rng.standard_normal((D, H)) / np.sqrt(H), "b2": np.zeros(D)}
+    params = {
+        "W1": rng.standard_normal((H, D)) / np.sqrt(D),
+        "b1": np.zeros(H),
+        "W2": rng.standard_normal((D, H)) / np.sqrt(H),
+        "b2": np.zeros(D),
+    }
     slices = autoencoder_slices.AutoencoderSlices(params, X, seed=1)
-    print(f"3.7-3.8: 1,000 images, H = {H}; one slider move, 7 moves each (target <= "
-          f"{1e3 * AE_TARGET:.0f} ms); OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-          f"BLAS threads {blas.get_threads()}, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"3.7-3.8: 1,000 images, H = {H}; one slider move, 7 moves each (target <= "
+        f"{1e3 * AE_TARGET:.0f} ms); OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+        f"BLAS threads {blas.get_threads()}, load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"  {'grid':<6} {'plane':<5} {'loss':<16} {'slider':<24} {'median':>8} {'max':>8} {'max/target':>11}")
     worst = 0.0
     for resolution in (12, 15):
@@ -92,19 +101,23 @@ def autoencoder_explorers():
             plane, loss = name.split(" ", 1)
             ex.mode.value = "2-D surface"
             ex.extent.value = 0.2
-            moves = {f"scale ({resolution ** 2} points)":
-                     move_times(ex.extent, [0.3, 0.4, 0.5, 0.6, 0.7, 0.5, 0.3])}
+            moves = {f"scale ({resolution**2} points)": move_times(ex.extent, [0.3, 0.4, 0.5, 0.6, 0.7, 0.5, 0.3])}
             ex.mode.value = "1-D slice"
-            moves[f"z2 of slice ({4 * resolution} points)"] = \
-                move_times(ex.offset, [-0.4, -0.2, 0.0, 0.2, 0.4, 0.6, 0.8])
+            moves[f"z2 of slice ({4 * resolution} points)"] = move_times(
+                ex.offset, [-0.4, -0.2, 0.0, 0.2, 0.4, 0.6, 0.8]
+            )
             ex.offset.value = 0.0
             for slider, times in moves.items():
                 worst = max(worst, max(times))
-                print(f"  {resolution}x{resolution:<3} {plane:<5} {loss:<16} {slider:<24} "
-                      f"{1e3 * statistics.median(times):5.0f} ms {1e3 * max(times):5.0f} ms "
-                      f"{max(times) / AE_TARGET:11.2f}")
-    print(f"  slowest move: {1e3 * worst:.0f} ms = {worst / AE_TARGET:.2f} x target "
-          f"(load average now {os.getloadavg()[0]:.2f}: other processes on the 2 cores slow every move)")
+                print(
+                    f"  {resolution}x{resolution:<3} {plane:<5} {loss:<16} {slider:<24} "
+                    f"{1e3 * statistics.median(times):5.0f} ms {1e3 * max(times):5.0f} ms "
+                    f"{max(times) / AE_TARGET:11.2f}"
+                )
+    print(
+        f"  slowest move: {1e3 * worst:.0f} ms = {worst / AE_TARGET:.2f} x target "
+        f"(load average now {os.getloadavg()[0]:.2f}: other processes on the 2 cores slow every move)"
+    )
 
 
 if __name__ == "__main__":

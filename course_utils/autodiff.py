@@ -26,6 +26,7 @@ Building blocks (shapes: N examples, D inputs, H hidden units, K classes):
 
 Gradients accumulate (``+=``) until ``zero_grad()``, as in PyTorch.
 """
+
 import numpy as np
 
 
@@ -71,6 +72,7 @@ class Tensor:
         def _backward():
             self._add_grad(unbroadcast(out.grad, self.shape))
             other._add_grad(unbroadcast(out.grad, other.shape))
+
         out._backward = _backward
         return out
 
@@ -81,6 +83,7 @@ class Tensor:
         def _backward():
             self._add_grad(unbroadcast(out.grad * other.data, self.shape))
             other._add_grad(unbroadcast(out.grad * self.data, other.shape))
+
         out._backward = _backward
         return out
 
@@ -95,6 +98,7 @@ class Tensor:
                 self.grad += g @ b.T
             if other.requires_grad:
                 other.grad += np.outer(a, g) if a.ndim == 1 else a.T @ g
+
         out._backward = _backward
         return out
 
@@ -104,6 +108,7 @@ class Tensor:
 
         def _backward():
             self._add_grad(out.grad * local_grad)
+
         out._backward = _backward
         return out
 
@@ -113,7 +118,7 @@ class Tensor:
 
     def tanh(self):
         t = np.tanh(self.data)
-        return self._unary(t, 1.0 - t ** 2, "tanh")
+        return self._unary(t, 1.0 - t**2, "tanh")
 
     def sigmoid(self):
         s = np.exp(-np.logaddexp(0.0, -self.data))  # 1 / (1 + e^-x) without overflow
@@ -134,6 +139,7 @@ class Tensor:
             if axis is not None and not keepdims:
                 g = np.expand_dims(g, axis)
             self._add_grad(np.broadcast_to(g, self.shape))
+
         out._backward = _backward
         return out
 
@@ -146,6 +152,7 @@ class Tensor:
 
         def _backward():
             self._add_grad(out.grad.reshape(self.shape))
+
         out._backward = _backward
         return out
 
@@ -183,8 +190,8 @@ class Tensor:
                 elif id(current) not in seen:
                     seen.add(id(current))
                     stack.append((current, True))
-                    stack.extend((p, False) for p in current._parents
-                                 if p.requires_grad and id(p) not in seen)
+                    stack.extend((p, False) for p in current._parents if p.requires_grad and id(p) not in seen)
+
         visit(self)
         self.grad = np.ones_like(self.data)
         for node in reversed(order):
@@ -212,6 +219,7 @@ def cross_entropy(logits, labels):
         p = np.exp(z - log_norm[:, None])
         p[np.arange(n), labels] -= 1.0
         logits._add_grad(out.grad * p / n)
+
     out._backward = _backward
     return out
 
@@ -246,6 +254,7 @@ class Module:
             elif isinstance(value, (list, tuple)):
                 for item in value:
                     collect(item)
+
         for value in vars(self).values():
             collect(value)
         unique = {id(t): t for t in found}
@@ -326,6 +335,6 @@ class Adam(SGD):
             m *= b1
             m += (1 - b1) * p.grad
             v *= b2
-            v += (1 - b2) * p.grad ** 2
-            m_hat, v_hat = m / (1 - b1 ** self.t), v / (1 - b2 ** self.t)
+            v += (1 - b2) * p.grad**2
+            m_hat, v_hat = m / (1 - b1**self.t), v / (1 - b2**self.t)
             p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

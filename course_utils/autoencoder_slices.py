@@ -23,6 +23,7 @@ Shapes: X (N, D) with pixels in [0, 1]; W1 (H, D), b1 (H,), W2 (D, H), b2 (D,).
 Losses: ``"sq"`` is L = (x - y)^2 / 2, ``"lik"`` is L = -x log y - (1 - x) log(1 - y), with
 y = sigmoid(a); E = (1/N) sum_n sum_i L(x_ni, y_ni).
 """
+
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -60,7 +61,7 @@ def _sum_log(v, k=32):
 def _sum_squares(u, rows=128):
     """sum(u ** 2) as a float, for u (R, D): float32 dot products of ``rows``-row chunks, summed in
     float64 (one float32 dot over 1,000 x 784 values loses ~1e-6 of relative accuracy)."""
-    return sum(float(np.vdot(u[i:i + rows], u[i:i + rows])) for i in range(0, len(u), rows))
+    return sum(float(np.vdot(u[i : i + rows], u[i : i + rows])) for i in range(0, len(u), rows))
 
 
 class AutoencoderSlices:
@@ -93,12 +94,12 @@ class AutoencoderSlices:
         # Both losses are functions of u = a/2 (see _block_sum): the arrays that give logits are
         # kept halved (exact in floating point), so no point pays an (N, D) pass to halve them.
         self.W2_half, self.b2_half = p["W2"] / 2, p["b2"] / 2
-        self.Z0 = self.X @ p["W1"].T + p["b1"]                    # hidden pre-activations (N, H)
-        self.H0 = phi(self.Z0)                                     # hidden activations, reused by F22
-        self.A0_half = self.H0 @ self.W2_half.T + self.b2_half     # u = a/2 at the centre (N, D)
-        self.C = 2 * self.X - 1                                    # square loss (see _block_sum)
-        self.G = 0.5 - self.X.astype(np.float64)                   # likelihood loss: its linear part
-        self.GW2 = self.G @ p["W2"]                                # (N, H), see _error
+        self.Z0 = self.X @ p["W1"].T + p["b1"]  # hidden pre-activations (N, H)
+        self.H0 = phi(self.Z0)  # hidden activations, reused by F22
+        self.A0_half = self.H0 @ self.W2_half.T + self.b2_half  # u = a/2 at the centre (N, D)
+        self.C = 2 * self.X - 1  # square loss (see _block_sum)
+        self.G = 0.5 - self.X.astype(np.float64)  # likelihood loss: its linear part
+        self.GW2 = self.G @ p["W2"]  # (N, H), see _error
         self.Gb2 = float(self.G.sum(axis=0) @ p["b2"])
         self.rng = np.random.default_rng(seed)
         self.new_directions()
@@ -112,14 +113,17 @@ class AutoencoderSlices:
             u = self.rng.standard_normal(like.shape).astype(self.dtype)
             return u * (np.linalg.norm(like) / np.linalg.norm(u))
 
-        self.U = {"F11": (draw(p["W1"]), draw(p["W1"])), "F12": (draw(p["W1"]), draw(p["W2"])),
-                  "F22": (draw(p["W2"]), draw(p["W2"]))}
-        self.XU11 = [self.X @ u.T for u in self.U["F11"]]      # (N, H): dZ per unit z
-        self.XU12 = self.X @ self.U["F12"][0].T                # (N, H)
+        self.U = {
+            "F11": (draw(p["W1"]), draw(p["W1"])),
+            "F12": (draw(p["W1"]), draw(p["W2"])),
+            "F22": (draw(p["W2"]), draw(p["W2"])),
+        }
+        self.XU11 = [self.X @ u.T for u in self.U["F11"]]  # (N, H): dZ per unit z
+        self.XU12 = self.X @ self.U["F12"][0].T  # (N, H)
         self.B22_half = [self.H0 @ u.T / 2 for u in self.U["F22"]]  # (N, D): du per unit z
-        self.V12_half = self.U["F12"][1] / 2                         # (D, H)
-        self.GU22 = [self.G @ u for u in self.U["F22"]]             # (N, H), see _error
-        self.GV12 = self.G @ self.U["F12"][1]                       # (N, H)
+        self.V12_half = self.U["F12"][1] / 2  # (D, H)
+        self.GU22 = [self.G @ u for u in self.U["F22"]]  # (N, H), see _error
+        self.GV12 = self.G @ self.U["F12"][1]  # (N, H)
 
     def params_at(self, kind, z1, z2):
         """The parameters of one point of a plane (float64 dict), for checks and plots."""
@@ -174,9 +178,11 @@ class AutoencoderSlices:
     @staticmethod
     def _affine(P, Q, z):
         """P + z Q (P, Q (N, D)), as ``write_half_logits`` for ``_error``."""
+
         def write(rows, out):
             np.multiply(Q[rows], z, out=out)
             out += P[rows]
+
         return write
 
     @staticmethod
@@ -187,10 +193,11 @@ class AutoencoderSlices:
         adding b2 to the (N, D) result.
         """
         hidden1 = np.hstack([hidden, np.ones((len(hidden), 1), hidden.dtype)])  # (N, H + 1)
-        W2b = np.hstack([W2, b2[:, None]])                                        # (D, H + 1)
+        W2b = np.hstack([W2, b2[:, None]])  # (D, H + 1)
 
         def write(rows, out):
             np.matmul(hidden1[rows], W2b.T, out=out)
+
         return write
 
     # ---- the planes --------------------------------------------------------------------
@@ -200,8 +207,9 @@ class AutoencoderSlices:
         if kind == "F22":  # u = A0/2 + z1 B_U/2 + z2 B_V/2: no forward pass at all
             (GU, GV), (BU, BV) = self.GU22, self.B22_half
             base = self.A0_half + t(z1) * BU
-            return [self._error(loss, self._affine(base, BV, t(z2)), self.H0,
-                                self.GW2 + z1 * GU + z2 * GV) for z2 in z2s]
+            return [
+                self._error(loss, self._affine(base, BV, t(z2)), self.H0, self.GW2 + z1 * GU + z2 * GV) for z2 in z2s
+            ]
         if kind == "F12":  # hidden activations once per z1, then u = P + z2 Q
             hidden, V = self.phi(self.Z0 + t(z1) * self.XU12), self.V12_half
             if len(z2s) == 1:  # a single point (a 1-D slice): one GEMM, not two
@@ -209,8 +217,7 @@ class AutoencoderSlices:
             else:
                 P, Q = hidden @ W2.T + b2, hidden @ V.T
                 halves = [self._affine(P, Q, t(z2)) for z2 in z2s]
-            return [self._error(loss, write, hidden, self.GW2 + z2 * self.GV12)
-                    for write, z2 in zip(halves, z2s)]
+            return [self._error(loss, write, hidden, self.GW2 + z2 * self.GV12) for write, z2 in zip(halves, z2s)]
         if kind == "F11":  # a forward pass per point from X W1^T + z1 X U^T + z2 X V^T: no GEMM with X
             (XU, XV), out = self.XU11, []
             for z2 in z2s:
@@ -271,7 +278,9 @@ def slices_explorer(slices_by_loss, kinds=AutoencoderSlices.KINDS, extent=0.5, r
                 slices.new_directions()
             self.update()
 
-    entries = {f"{kind} {AutoencoderSlices.LOSSES[loss]}": slices.batched(kind, loss)
-               for kind in kinds for loss, slices in slices_by_loss.items()}
-    return PlaneExplorer(entries, center=np.zeros(2), directions=np.eye(2), extent=extent,
-                         resolution=resolution)
+    entries = {
+        f"{kind} {AutoencoderSlices.LOSSES[loss]}": slices.batched(kind, loss)
+        for kind in kinds
+        for loss, slices in slices_by_loss.items()
+    }
+    return PlaneExplorer(entries, center=np.zeros(2), directions=np.eye(2), extent=extent, resolution=resolution)

@@ -9,6 +9,7 @@ Measured on the course machine (2 cores, load ~5): autoencoder step 3 ms with on
 40 ms with two. Without a BLAS that threadpoolctl knows, the functions do nothing and
 ``get_threads()`` returns None.
 """
+
 import numpy  # noqa: F401  (loads the BLAS library that threadpoolctl finds and controls)
 from threadpoolctl import ThreadpoolController
 

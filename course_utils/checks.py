@@ -21,6 +21,7 @@ that triggers a RuntimeWarning would otherwise lose its points), an exception
 raised by the student's code becomes a ``CheckFailed`` that names the
 question, and on success the cell prints how many hidden tests remain.
 """
+
 import contextlib
 import io
 import os
@@ -55,13 +56,19 @@ class Checker:
 
     def gradients(self, what, report, where=""):
         """A gradcheck.GradReport in which every tensor passed."""
-        self._check("gradients", what, where, analytic=report.analytic, numeric=report.numeric,
-                    used=report.used, table=str(report))
+        self._check(
+            "gradients",
+            what,
+            where,
+            analytic=report.analytic,
+            numeric=report.numeric,
+            used=report.used,
+            table=str(report),
+        )
 
     def sympy_equal(self, what, answer, reference, symbols, where="", **options):
         """A symbolic answer equivalent to ``reference`` (see symbolic.equivalent)."""
-        self._check("sympy", what, where, got=answer, expected=reference, symbols=list(symbols),
-                    options=options)
+        self._check("sympy", what, where, got=answer, expected=reference, symbols=list(symbols), options=options)
 
     def _check(self, kind, what, where, **values):
         try:
@@ -93,6 +100,7 @@ CHECKERS = {"": Checker, "probe": ProbeChecker, "judge": JudgeChecker}
 def _as_floats(got):
     """``got`` as a float array when it is real numbers; else as it is (the judge says why)."""
     import numpy as np
+
     try:
         array = np.asarray(got)
         return array.astype(float) if array.dtype.kind in "biuf" else got
@@ -103,8 +111,7 @@ def _as_floats(got):
 def _innermost_notebook_frame(tb):
     """The deepest frame of notebook code (not of NumPy, SymPy or course_utils) in a traceback."""
     frames = traceback.extract_tb(tb)
-    library = (os.sep + "site-packages" + os.sep, os.sep + "lib" + os.sep + "python",
-               os.path.dirname(__file__))
+    library = (os.sep + "site-packages" + os.sep, os.sep + "lib" + os.sep + "python", os.path.dirname(__file__))
     own = [f for f in frames if not any(part in f.filename for part in library)]
     return (own or frames)[-1]
 
@@ -150,30 +157,35 @@ def checking(question, hidden=0):
         except CheckFailed:
             raise
         except NotImplementedError as exc:
-            raise CheckFailed(f"[{question}] not answered yet: the answer cell still raises "
-                              f"NotImplementedError. Replace it with your code."
-                              f"\n  where to look: the answer cell of this question") from exc
+            raise CheckFailed(
+                f"[{question}] not answered yet: the answer cell still raises "
+                f"NotImplementedError. Replace it with your code."
+                f"\n  where to look: the answer cell of this question"
+            ) from exc
         except NameError as exc:
-            raise CheckFailed(f"[{question}] {exc}: run your answer cell above first "
-                              f"(or it is not answered yet).\n  where to look: the answer cells above") from exc
+            raise CheckFailed(
+                f"[{question}] {exc}: run your answer cell above first "
+                f"(or it is not answered yet).\n  where to look: the answer cells above"
+            ) from exc
         except Exception as exc:  # the student's code raised: say where
             frame = _innermost_notebook_frame(exc.__traceback__)
             location = f"{frame.name}(), at: {(frame.line or '').strip()}"
-            raise CheckFailed(failure_text(question, f"your code raised {type(exc).__name__}", str(exc),
-                                           location)) from exc
+            raise CheckFailed(
+                failure_text(question, f"your code raised {type(exc).__name__}", str(exc), location)
+            ) from exc
         finally:
             notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
             if notes or stderr.getvalue():
-                print(f"note: your code emitted {len(notes)} warning(s) (not penalised): "
-                      + "; ".join(notes[:3]) + (f"; stderr: {stderr.getvalue()[:200]!r}"
-                                                if stderr.getvalue() else ""))
+                print(
+                    f"note: your code emitted {len(notes)} warning(s) (not penalised): "
+                    + "; ".join(notes[:3])
+                    + (f"; stderr: {stderr.getvalue()[:200]!r}" if stderr.getvalue() else "")
+                )
     if isinstance(check, ProbeChecker):
         print(f"✓ {question}: {check.passed} answers recorded; the grader judges them.")
     elif grading_mode() == "autograde":
         print(f"✓ {question}: all {check.passed} checks passed.")
     elif hidden:
-        print(f"✓ {question}: {check.passed} visible checks passed. "
-              f"{hidden} hidden test(s) will run at grading.")
+        print(f"✓ {question}: {check.passed} visible checks passed. {hidden} hidden test(s) will run at grading.")
     else:
         print(f"✓ {question}: {check.passed} checks passed (no hidden tests for this part).")
-

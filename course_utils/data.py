@@ -11,6 +11,7 @@ Where the files are looked for, in order:
 Loaders check the IDX header, the file size, the shapes and the label range,
 and fail with a message that says which file is wrong and how to get a good one.
 """
+
 import gzip
 import os
 import sys
@@ -48,13 +49,14 @@ def read_idx(path):
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise DataError(f"{path} is not an IDX file (bad magic number {raw[:4]!r})")
     ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     offset = 4 + 4 * ndim
     expected = offset + int(np.prod(shape)) * dtype.itemsize
     if len(raw) != expected:
-        raise DataError(f"{path} is truncated or padded: header says shape {shape} "
-                        f"({expected} bytes), file has {len(raw)} bytes")
+        raise DataError(
+            f"{path} is truncated or padded: header says shape {shape} ({expected} bytes), file has {len(raw)} bytes"
+        )
     return np.frombuffer(raw, dtype=dtype, offset=offset).reshape(shape)
 
 
@@ -87,9 +89,11 @@ def _find(name, filename, root):
             if candidate.exists():
                 return candidate
     searched = ", ".join(str(d) for d in data_dirs(name, root))
-    raise DataError(f"{filename} of {name} not found (searched {searched}). Get it with "
-                    f"'make data', 'apt-get install dataset-fashion-mnist' (Fashion-MNIST), or "
-                    f"'python -m course_utils.data download {name}' (needs the internet).")
+    raise DataError(
+        f"{filename} of {name} not found (searched {searched}). Get it with "
+        f"'make data', 'apt-get install dataset-fashion-mnist' (Fashion-MNIST), or "
+        f"'python -m course_utils.data download {name}' (needs the internet)."
+    )
 
 
 def load(name="fashion-mnist", split="train", root=None):
@@ -104,8 +108,10 @@ def load(name="fashion-mnist", split="train", root=None):
     labels = read_idx(_find(name, f"{_PREFIX[split]}-labels-idx1-ubyte.gz", root))
     n = SPLIT_SIZES[split]
     if images.shape != (n, 28, 28) or labels.shape != (n,):
-        raise DataError(f"{name}/{split}: expected images (N, 28, 28) and labels (N,) with N={n}, "
-                        f"got {images.shape} and {labels.shape}")
+        raise DataError(
+            f"{name}/{split}: expected images (N, 28, 28) and labels (N,) with N={n}, "
+            f"got {images.shape} and {labels.shape}"
+        )
     if labels.max() > 9:
         raise DataError(f"{name}/{split}: labels must be 0..9, found {labels.max()}")
     return images, labels

@@ -17,6 +17,7 @@ units of the *scale* slider, -1..1) is drawn once; an update colour-maps the gri
 with Pillow (banded colours, like ``contourf``) and prints the coordinate range and the value
 range in a caption. About 10 ms per picture instead of about 100 ms.
 """
+
 import io
 
 import ipywidgets as widgets
@@ -47,30 +48,35 @@ class LossSurfaceExplorer:
     markers: optional dict label -> (D,) points drawn (projected) on the plane.
     """
 
-    def __init__(self, losses, center, directions=None, extent=1.0, resolution=50,
-                 markers=None, seed=0, axis_labels=("z1", "z2")):
+    def __init__(
+        self, losses, center, directions=None, extent=1.0, resolution=50, markers=None, seed=0, axis_labels=("z1", "z2")
+    ):
         self.losses = dict(losses)
         self.center = np.asarray(center, dtype=float)
         self.rng = np.random.default_rng(seed)
-        self.directions = (random_directions(self.center.size, self.rng, self.center)
-                           if directions is None else np.asarray(directions, dtype=float))
+        self.directions = (
+            random_directions(self.center.size, self.rng, self.center)
+            if directions is None
+            else np.asarray(directions, dtype=float)
+        )
         self.markers = dict(markers or {})
         self.axis_labels = axis_labels
         self.resolution = resolution
         self.last = {}
         self.loss = widgets.Dropdown(options=list(self.losses), description="loss")
         self.mode = widgets.ToggleButtons(options=["2-D surface", "1-D slice"], description="view")
-        self.extent = widgets.FloatLogSlider(value=extent, base=10, min=-2, max=2, step=0.05,
-                                             description="scale")
-        self.offset = widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.02,
-                                          description=f"{axis_labels[1]} of slice")
+        self.extent = widgets.FloatLogSlider(value=extent, base=10, min=-2, max=2, step=0.05, description="scale")
+        self.offset = widgets.FloatSlider(
+            value=0.0, min=-1.0, max=1.0, step=0.02, description=f"{axis_labels[1]} of slice"
+        )
         self.redraw = widgets.Button(description="new random directions")
         self.image = widgets.Image(format="png")
         for control in (self.loss, self.mode, self.extent, self.offset):
             control.observe(lambda change: self.update(), names="value")
         self.redraw.on_click(lambda button: self.new_directions())
-        self.view = widgets.VBox([widgets.HBox([self.loss, self.mode]),
-                                  widgets.HBox([self.extent, self.offset, self.redraw]), self.image])
+        self.view = widgets.VBox(
+            [widgets.HBox([self.loss, self.mode]), widgets.HBox([self.extent, self.offset, self.redraw]), self.image]
+        )
         self.update()
 
     def thetas(self, z1, z2):
@@ -102,8 +108,7 @@ class LossSurfaceExplorer:
         """Plane coordinates (z1, z2) of each marker (least-squares projection)."""
         out = {}
         for label, point in self.markers.items():
-            coef, *_ = np.linalg.lstsq(self.directions.T, np.asarray(point, float) - self.center,
-                                       rcond=None)
+            coef, *_ = np.linalg.lstsq(self.directions.T, np.asarray(point, float) - self.center, rcond=None)
             out[label] = coef
         return out
 
@@ -121,8 +126,7 @@ class LossSurfaceExplorer:
         ax = fig.add_subplot()
         z, values = self.last["z"], self.last["values"]
         # On the plane of the two coordinate axes of a 2-D problem, show real coordinates.
-        shift = self.center if self.center.size == 2 and np.allclose(self.directions, np.eye(2)) \
-            else np.zeros(2)
+        shift = self.center if self.center.size == 2 and np.allclose(self.directions, np.eye(2)) else np.zeros(2)
         if values.ndim == 2:
             contour = ax.contourf(z + shift[0], z + shift[1], values, levels=30, cmap="viridis")
             fig.colorbar(contour, ax=ax)
@@ -130,15 +134,13 @@ class LossSurfaceExplorer:
                 if abs(m1) <= z[-1] and abs(m2) <= z[-1]:
                     m1, m2 = m1 + shift[0], m2 + shift[1]
                     ax.plot(m1, m2, "r*", markersize=12)
-                    ax.annotate(label, (m1, m2), color="white", xytext=(4, 4),
-                                textcoords="offset points")
+                    ax.annotate(label, (m1, m2), color="white", xytext=(4, 4), textcoords="offset points")
             ax.set_ylabel(self.axis_labels[1])
         else:
             ax.plot(z + shift[0], values)
             ax.set_ylabel(self.last["loss"])
         ax.set_xlabel(self.axis_labels[0])
-        where = "" if values.ndim == 2 else \
-            f" at {self.axis_labels[1]} = {self.offset.value * self.extent.value:.2f}"
+        where = "" if values.ndim == 2 else f" at {self.axis_labels[1]} = {self.offset.value * self.extent.value:.2f}"
         ax.set_title(f"{self.last['loss']}: {self.last['mode']}{where}")
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
@@ -164,8 +166,12 @@ def _frame(xlabel, ylabel, y_ticks=True, size=(5.0, 4.0), dpi=80):
     rgba = np.array(canvas.buffer_rgba())
     box = ax.get_window_extent()
     height = rgba.shape[0]
-    return rgba, (int(np.ceil(box.x0)) + 1, int(np.ceil(height - box.y1)) + 1,
-                  int(np.floor(box.x1)), int(np.floor(height - box.y0)))
+    return rgba, (
+        int(np.ceil(box.x0)) + 1,
+        int(np.ceil(height - box.y1)) + 1,
+        int(np.floor(box.x1)),
+        int(np.floor(height - box.y0)),
+    )
 
 
 class FastExplorer(LossSurfaceExplorer):
@@ -187,8 +193,9 @@ class FastExplorer(LossSurfaceExplorer):
         key = "2d" if two_d else "1d"
         if key not in self._frames:
             names = self.axis_labels
-            self._frames[key] = _frame(f"{names[0]} / scale",
-                                       f"{names[1]} / scale" if two_d else "loss (range below)", y_ticks=two_d)
+            self._frames[key] = _frame(
+                f"{names[0]} / scale", f"{names[1]} / scale" if two_d else "loss (range below)", y_ticks=two_d
+            )
         rgba, (x0, y0, x1, y1) = self._frames[key]
         width, height = x1 - x0, y1 - y0
         finite = values[np.isfinite(values)]
@@ -214,8 +221,9 @@ class FastExplorer(LossSurfaceExplorer):
             xs = x0 + (z - z[0]) / (z[-1] - z[0]) * (width - 1)
             ys = y1 - 1 - (np.nan_to_num(values, nan=hi, posinf=hi, neginf=lo) - lo) / span * (height - 1)
             draw.line(list(zip(xs.tolist(), ys.tolist())), fill=(31, 119, 180, 255), width=2)
-            shown = (f"{self.axis_labels[0]} in [-{z[-1]:.3g}, {z[-1]:.3g}]; "
-                     f"loss from {lo:.5g} (bottom) to {hi:.5g} (top)")
+            shown = (
+                f"{self.axis_labels[0]} in [-{z[-1]:.3g}, {z[-1]:.3g}]; loss from {lo:.5g} (bottom) to {hi:.5g} (top)"
+            )
         self.caption.value = f"<b>{self.last['loss']}</b> ({self.last['mode']}): {shown}"
         buffer = io.BytesIO()
         picture.save(buffer, format="png", compress_level=1)

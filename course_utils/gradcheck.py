@@ -22,6 +22,7 @@ has one-sided slopes that disagree. Such coordinates are counted as ``kinks``
 and left out of the error rather than failing a correct answer; keep them
 rare by sampling points away from kinks (``sample_away_from_kinks``).
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,7 @@ def rel_error(a, b):
 @dataclass
 class TensorCheck:
     """Result for one parameter tensor."""
+
     name: str
     rel_error: float
     max_abs_error: float
@@ -71,6 +73,7 @@ class GradReport:
     analytic / numeric / used: name -> the gradient tested, the central differences, and
     the mask of entries compared (sampled, away from kinks); kept for the grader's oracle.
     """
+
     tensors: dict = field(default_factory=dict)
     analytic: dict = field(default_factory=dict)
     numeric: dict = field(default_factory=dict)
@@ -87,16 +90,21 @@ class GradReport:
     def __str__(self):
         lines = [f"{'tensor':<12} {'rel error':>10} {'max |diff|':>11} {'checked':>8} {'kinks':>6}  verdict"]
         for t in self.tensors.values():
-            lines.append(f"{t.name:<12} {t.rel_error:>10.2e} {t.max_abs_error:>11.2e} "
-                         f"{t.checked:>8d} {t.kinks:>6d}  {t.verdict()}")
+            lines.append(
+                f"{t.name:<12} {t.rel_error:>10.2e} {t.max_abs_error:>11.2e} "
+                f"{t.checked:>8d} {t.kinks:>6d}  {t.verdict()}"
+            )
         return "\n".join(lines)
 
 
 def _entries(shape, max_entries, rng):
     """Indices to check: all of them, or a random sample of ``max_entries``."""
     size = int(np.prod(shape))
-    flat = np.arange(size) if max_entries is None or size <= max_entries \
+    flat = (
+        np.arange(size)
+        if max_entries is None or size <= max_entries
         else rng.choice(size, size=max_entries, replace=False)
+    )
     return [np.unravel_index(i, shape) for i in flat]
 
 
@@ -147,8 +155,9 @@ def check_gradients(loss, params, analytic, h=1e-6, max_entries=200, seed=0):
     for name, given in analytic.items():
         given = np.asarray(given, dtype=np.float64)
         if given.shape != params[name].shape:
-            raise ValueError(f"gradient for {name!r} has shape {given.shape}, "
-                             f"but the parameter has shape {params[name].shape}")
+            raise ValueError(
+                f"gradient for {name!r} has shape {given.shape}, but the parameter has shape {params[name].shape}"
+            )
         report.analytic[name] = given
         if check_mode() == "probe":
             continue
@@ -158,9 +167,13 @@ def check_gradients(loss, params, analytic, h=1e-6, max_entries=200, seed=0):
         diff = np.where(use, np.abs(given - numeric), 0.0)
         worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
         report.tensors[name] = TensorCheck(
-            name=name, rel_error=rel_error(given[use], numeric[use]) if use.any() else np.inf,
+            name=name,
+            rel_error=rel_error(given[use], numeric[use]) if use.any() else np.inf,
             max_abs_error=float(diff.max()) if diff.size else 0.0,
-            worst_index=tuple(int(i) for i in worst), checked=int(use.sum()), kinks=int(kinks.sum()))
+            worst_index=tuple(int(i) for i in worst),
+            checked=int(use.sum()),
+            kinks=int(kinks.sum()),
+        )
     return report
 
 

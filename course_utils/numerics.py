@@ -5,6 +5,7 @@ scalars for scalar input), and emits no RuntimeWarning for inputs as large as
 ``|x| = 1e3`` (or 1e300): large magnitudes are handled by choosing the form
 whose exponent is never positive.
 """
+
 import numpy as np
 
 

@@ -6,6 +6,7 @@ zero within a time limit, or, if simplification is slow or inconclusive, when
 both agree at ``probes`` random points to a relative tolerance. A numeric
 disagreement always wins: it comes with the point where the two differ.
 """
+
 import io
 import signal
 import threading
@@ -23,10 +24,36 @@ from sympy.parsing.sympy_parser import (
 )
 
 ALLOWED_FUNCTIONS = {
-    name: getattr(sp, name) for name in (
-        "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan",
-        "Abs", "Max", "Min", "sign", "Heaviside", "Piecewise", "Rational", "pi", "E",
-        "Matrix", "eye", "zeros", "ones", "diag", "Sum", "Integer", "Float", "Symbol",
+    name: getattr(sp, name)
+    for name in (
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "sinh",
+        "cosh",
+        "atan",
+        "Abs",
+        "Max",
+        "Min",
+        "sign",
+        "Heaviside",
+        "Piecewise",
+        "Rational",
+        "pi",
+        "E",
+        "Matrix",
+        "eye",
+        "zeros",
+        "ones",
+        "diag",
+        "Sum",
+        "Integer",
+        "Float",
+        "Symbol",
     )
 }
 MAX_EXPONENT = 1000
@@ -49,8 +76,7 @@ def _names(text):
 def check_powers(expr):
     """Reject numeric exponents so large that evaluating them would hang (e.g. 9^9^9)."""
     for node in sp.postorder_traversal(expr):
-        if isinstance(node, sp.Pow) and node.exp.is_number and \
-                abs(complex(node.exp.evalf(5))) > MAX_EXPONENT:
+        if isinstance(node, sp.Pow) and node.exp.is_number and abs(complex(node.exp.evalf(5))) > MAX_EXPONENT:
             raise UnsafeExpression(f"the expression has an exponent larger than {MAX_EXPONENT}: {node.exp}")
 
 
@@ -70,11 +96,15 @@ def parse(text, symbols):
         if name not in allowed:
             raise UnsafeExpression(
                 f"{name!r} is not allowed in an answer; use the symbols "
-                f"{sorted(symbols)} and functions such as exp, log, sqrt, Max, Piecewise")
+                f"{sorted(symbols)} and functions such as exp, log, sqrt, Max, Piecewise"
+            )
     # evaluate=False spells the parsed code with SymPy's node classes: give eval those only
     nodes = {name: getattr(sp, name) for name in ("Add", "Mul", "Pow", "Gt", "Lt", "Ge", "Le", "Eq", "Ne")}
-    namespace = {"local_dict": allowed, "global_dict": {"__builtins__": {}, **nodes, **allowed},
-                 "transformations": _TRANSFORMS}
+    namespace = {
+        "local_dict": allowed,
+        "global_dict": {"__builtins__": {}, **nodes, **allowed},
+        "transformations": _TRANSFORMS,
+    }
     try:
         check_powers(parse_expr(text, evaluate=False, **namespace))
     except UnsafeExpression as exc:
@@ -95,6 +125,7 @@ def _time_limit(seconds):
 
     def on_alarm(signum, frame):
         raise _Timeout()
+
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -107,6 +138,7 @@ def _time_limit(seconds):
 @dataclass
 class Equivalence:
     """Outcome of ``equivalent``: truthy when the expressions agree."""
+
     ok: bool
     method: str
     message: str
@@ -136,16 +168,19 @@ def _probe(answer, reference, symbols, probes, domain, rtol, seed):
         used += 1
         if not np.all(np.isfinite(got)) or np.any(np.abs(got - want) > rtol * (1 + np.abs(want))):
             values = {str(s): float(v) for s, v in zip(symbols, point)}
-            return Equivalence(False, "probe", f"differs at {values}: expected "
-                               f"{np.real_if_close(want).tolist()}, got {np.real_if_close(got).tolist()}",
-                               values)
+            return Equivalence(
+                False,
+                "probe",
+                f"differs at {values}: expected "
+                f"{np.real_if_close(want).tolist()}, got {np.real_if_close(got).tolist()}",
+                values,
+            )
         if used == probes:
             return Equivalence(True, "probe", f"agrees with the reference at {probes} random points")
     return None
 
 
-def equivalent(answer, reference, symbols, time_limit=2.0, probes=20, domain=(-2.0, 2.0),
-               rtol=1e-8, seed=0):
+def equivalent(answer, reference, symbols, time_limit=2.0, probes=20, domain=(-2.0, 2.0), rtol=1e-8, seed=0):
     """Is ``answer`` (SymPy object or string) equal to ``reference`` as a function of ``symbols``?
 
     symbols: ordered list of the free Symbols. Matrices are compared entrywise;
@@ -158,7 +193,7 @@ def equivalent(answer, reference, symbols, time_limit=2.0, probes=20, domain=(-2
     a_mat, r_mat = _as_matrix(answer), _as_matrix(reference)
     if a_mat.shape != r_mat.shape:
         return Equivalence(False, "shape", f"expected shape {r_mat.shape}, got {a_mat.shape}")
-    extra = (a_mat.free_symbols - set(symbols))
+    extra = a_mat.free_symbols - set(symbols)
     if extra:
         return Equivalence(False, "symbols", f"uses unknown symbols {sorted(map(str, extra))}")
     probed = _probe(a_mat, r_mat, symbols, probes, domain, rtol, seed)

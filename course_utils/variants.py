@@ -6,6 +6,7 @@ from ``JUPYTERHUB_USER``, and otherwise is ``"student"``. The same id and
 question name always give the same numbers, so a hidden test recomputes the
 expected value from the id of the submission it grades.
 """
+
 import hashlib
 import os
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Shared fixtures: a JupyterLab server for a scratch course, started as `make lab` starts it."""
+
 import os
 import socket
 import subprocess
@@ -22,9 +23,14 @@ def start_lab():
 
     def start(course, token):
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "course_utils.instructor.lab", str(port)], cwd=course,
-                                  env=dict(os.environ, COURSE_LAB_TOKEN=token),
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "course_utils.instructor.lab", str(port)],
+            cwd=course,
+            env=dict(os.environ, COURSE_LAB_TOKEN=token),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         servers.append(server)
         base = f"http://127.0.0.1:{port}"
         deadline = time.time() + 120
@@ -48,8 +54,10 @@ def _postgres_bin():
     """The newest PostgreSQL server's bin directory from Debian's packages, or None."""
     import glob
 
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda path: int(path.split("/")[4]) if path.split("/")[4].isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda path: int(path.split("/")[4]) if path.split("/")[4].isdigit() else 0,
+    )
     return os.path.dirname(found[-1]) if found else None
 
 
@@ -67,8 +75,9 @@ def postgres_url():
 
     bindir = _postgres_bin()
     if bindir is None:
-        pytest.fail("PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin: "
-                    "run `apt-get install -y postgresql`")
+        pytest.fail(
+            "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin: run `apt-get install -y postgresql`"
+        )
     as_postgres = []
     base = tempfile.mkdtemp(prefix="course-pg-")
     if os.geteuid() == 0:
@@ -79,8 +88,13 @@ def postgres_url():
     port = free_port()
 
     def run(*command):
-        done = subprocess.run(as_postgres + [os.path.join(bindir, command[0]), *command[1:]],
-                              cwd=base, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            as_postgres + [os.path.join(bindir, command[0]), *command[1:]],
+            cwd=base,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode:
             server_log = open(log).read()[-3000:] if os.path.exists(log) else ""
             pytest.fail(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}{server_log}")
@@ -88,14 +102,20 @@ def postgres_url():
     started = False
     try:
         run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         run("pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start")
         started = True
         run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "course_test")
         yield f"postgresql://postgres@127.0.0.1:{port}/course_test"
     finally:
         if started:
-            subprocess.run(as_postgres + [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "fast",
-                                          "-w", "stop"], cwd=base, capture_output=True, timeout=120)
+            subprocess.run(
+                as_postgres + [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"],
+                cwd=base,
+                capture_output=True,
+                timeout=120,
+            )
         shutil.rmtree(base, ignore_errors=True)

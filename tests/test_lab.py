@@ -1,4 +1,5 @@
 """`make lab` serves JupyterLab with nbgrader's student and instructor extensions working."""
+
 import json
 import shutil
 import urllib.request

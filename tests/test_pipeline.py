@@ -6,6 +6,7 @@ assignment run twice to prove the demo is rerunnable; then the release, scores, 
 export and report are checked against the bundled examples' expectations
 (examples/<assignment>/<student>/expected.json).
 """
+
 import csv
 import json
 import os
@@ -23,22 +24,27 @@ from course_utils.instructor.report import collect
 
 REPO = Path(__file__).resolve().parent.parent
 # COURSE_ASSIGNMENTS="ps1 ps2" restricts the round trip to some assignments while authoring.
-ASSIGNMENTS = os.environ.get("COURSE_ASSIGNMENTS", "").split() or \
-    sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
+ASSIGNMENTS = os.environ.get("COURSE_ASSIGNMENTS", "").split() or sorted(
+    p.name for p in (REPO / "source").iterdir() if p.is_dir()
+)
 pytestmark = pytest.mark.pipeline
 
 
 def run_demo(course, assignments):
-    result = subprocess.run([sys.executable, "-m", "course_utils.instructor.demo", "all", *assignments],
-                            cwd=course, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "course_utils.instructor.demo", "all", *assignments],
+        cwd=course,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, f"demo failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout
 
 
 def table_of(output, assignment):
     """The score table the demo printed for one assignment."""
-    section = output[output.index(f"== {assignment}:"):]
-    return section[:section.index("\n\n")] if "\n\n" in section else section
+    section = output[output.index(f"== {assignment}:") :]
+    return section[: section.index("\n\n")] if "\n\n" in section else section
 
 
 def expected(assignment, student):
@@ -55,6 +61,7 @@ HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", 
 
 class PipelineChecks:
     """The checks of one assignment; a TestPipeline_<assignment> subclass per assignment below."""
+
     assignment = None
 
     @pytest.fixture(scope="class")
@@ -69,9 +76,9 @@ class PipelineChecks:
     def test_committed_release_is_what_nbgrader_generates(self, course):
         generated = sorted((course["root"] / "release" / self.assignment).rglob("*"))
         committed = sorted((REPO / "release" / self.assignment).rglob("*"))
-        assert [p.relative_to(course["root"]) for p in generated] == \
-            [p.relative_to(REPO) for p in committed], \
+        assert [p.relative_to(course["root"]) for p in generated] == [p.relative_to(REPO) for p in committed], (
             "release/ differs from nbgrader's output: run `make release` and commit it"
+        )
         for new, old in zip(generated, committed):
             if new.suffix == ".ipynb":
                 assert nbformat.read(new, 4) == nbformat.read(old, 4), f"{old} is stale: run `make release`"
@@ -100,9 +107,9 @@ class PipelineChecks:
                 for cell in nbformat.read(path, 4).cells:
                     errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
                     if cell.metadata.get("nbgrader", {}).get("grade") and errors:
-                        assert errors[0].ename == "CheckFailed" and "where to look" in errors[0].evalue, \
-                            f"{example.name}/{path.name}:{cell.metadata.nbgrader.grade_id}: " \
-                            f"{errors[0].evalue[:300]}"
+                        assert errors[0].ename == "CheckFailed" and "where to look" in errors[0].evalue, (
+                            f"{example.name}/{path.name}:{cell.metadata.nbgrader.grade_id}: {errors[0].evalue[:300]}"
+                        )
 
     def test_feedback_shows_messages_but_no_hidden_tests(self, course):
         for student in ("partly-wrong", "blank"):
@@ -126,8 +133,9 @@ class PipelineChecks:
                 announced = re.search(r"checking\(.*hidden=(\d+)\)", cell.source)
                 block = HIDDEN_BLOCK.search(cell.source)
                 written = len(re.findall(r"^\s*check\.\w+\(", block.group(1), re.M)) if block else 0
-                assert (int(announced.group(1)) if announced else 0) == written, \
+                assert (int(announced.group(1)) if announced else 0) == written, (
                     f"{path.name}:{cell.metadata.nbgrader.grade_id} announces a different hidden count"
+                )
 
     def test_reference_solution_runs_clean_when_graded(self, course):
         """No error and nothing on stderr in any cell (widgets, progress bars, plots included)."""
@@ -147,8 +155,9 @@ class PipelineChecks:
     def test_integrity_flags_exactly_for_the_tampered_examples(self, course):
         """Honest submissions carry no flag; examples marked "flagged" in expected.json do."""
         for student, result in collect(course["root"], self.assignment).items():
-            assert bool(result.flags) == expected(self.assignment, student).get("flagged", False), \
+            assert bool(result.flags) == expected(self.assignment, student).get("flagged", False), (
                 f"{student}: {result.flags}"
+            )
 
 
 class RerunCheck:
@@ -160,5 +169,4 @@ class RerunCheck:
 
 for _index, _assignment in enumerate(ASSIGNMENTS):
     _bases = (RerunCheck, PipelineChecks) if _index == 0 else (PipelineChecks,)
-    globals()[f"TestPipeline_{_assignment}"] = type(f"TestPipeline_{_assignment}", _bases,
-                                                    {"assignment": _assignment})
+    globals()[f"TestPipeline_{_assignment}"] = type(f"TestPipeline_{_assignment}", _bases, {"assignment": _assignment})

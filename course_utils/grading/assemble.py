@@ -10,6 +10,7 @@ cell types, points) is never used, only reported:
     submission_flags(release_cells, submitted_cells) -> the flags alone (for the stock pipeline's report)
     reference_plan(source_cells) -> Plan
 """
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -28,9 +29,9 @@ class UnreadableNotebook(ValueError):
 
 @dataclass
 class Plan:
-    cells: list                                   # {"index", "source", "grade_id", "role"}: code cells to run
-    flags: list = field(default_factory=list)     # integrity findings, human-readable
-    tests: dict = field(default_factory=dict)     # test grade_id -> points (from the source)
+    cells: list  # {"index", "source", "grade_id", "role"}: code cells to run
+    flags: list = field(default_factory=list)  # integrity findings, human-readable
+    tests: dict = field(default_factory=dict)  # test grade_id -> points (from the source)
 
 
 def _text(source):
@@ -147,8 +148,9 @@ def student_plan(source_cells, release_cells, submitted_cells):
             seen.add(gid)
     for gid, mine, text in order:
         if mine.get("cell_type") == "code" or (gid and role(mine) == "answer" and mine.get("cell_type") == "code"):
-            plan.cells.append({"index": len(plan.cells), "source": text, "grade_id": gid,
-                               "role": role(mine) if gid else "student"})
+            plan.cells.append(
+                {"index": len(plan.cells), "source": text, "grade_id": gid, "role": role(mine) if gid else "student"}
+            )
     return plan
 
 
@@ -158,12 +160,13 @@ def submission_flags(release_cells, submitted_cells):
 
 
 def _tests(source_cells):
-    return {_grade_id(c): float(_nbgrader(c).get("points") or 0)
-            for c in source_cells if role(c) == "test"}
+    return {_grade_id(c): float(_nbgrader(c).get("points") or 0) for c in source_cells if role(c) == "test"}
 
 
 def reference_plan(source_cells):
     """The instructor's notebook as the reference (judge) run executes it."""
-    cells = [{"index": i, "source": without_markers(c["source"]), "grade_id": _grade_id(c), "role": role(c)}
-             for i, c in enumerate(c for c in source_cells if c.get("cell_type") == "code")]
+    cells = [
+        {"index": i, "source": without_markers(c["source"]), "grade_id": _grade_id(c), "role": role(c)}
+        for i, c in enumerate(c for c in source_cells if c.get("cell_type") == "code")
+    ]
     return Plan(cells, tests=_tests(source_cells))

@@ -14,6 +14,7 @@ is known (so a killed run loses nothing and a rerun finishes the class), and wri
 ``integrity-<assignment>.csv``. Run it in the course folder, after
 ``nbgrader generate_assignment`` has put the assignment into the gradebook.
 """
+
 import argparse
 import csv
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 def _add_settings(command):
     """One option per setting of ``grading.settings`` (help text and default declared there)."""
     from .settings import documented
+
     for name, default, help in documented():
         if name in ("course_id",):
             continue
@@ -32,21 +34,30 @@ def _add_settings(command):
         if isinstance(default, bool):
             command.add_argument(flag, action="store_true", default=None, help=help)
         else:
-            command.add_argument(flag, type=type(default), metavar=name.upper(), default=None,
-                                 help=f"{help} (default: {default or 'see help'})")
+            command.add_argument(
+                flag,
+                type=type(default),
+                metavar=name.upper(),
+                default=None,
+                help=f"{help} (default: {default or 'see help'})",
+            )
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0],
-                                     epilog="Settings also come from nbgrader_config.py "
-                                            "(c.CourseGrader.<setting>); options win.")
+    parser = argparse.ArgumentParser(
+        prog="course",
+        description=__doc__.split("\n\n")[0],
+        epilog="Settings also come from nbgrader_config.py (c.CourseGrader.<setting>); options win.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade an assignment's submissions in the sandbox")
     grade.add_argument("assignment")
     grade.add_argument("--students", nargs="+", help="only these students")
     grade.add_argument("--force", action="store_true", help="regrade students already graded")
-    prepare = commands.add_parser("prepare", help="run the reference solution for every student id in "
-                                                  "advance (students of the gradebook and of submitted/)")
+    prepare = commands.add_parser(
+        "prepare",
+        help="run the reference solution for every student id in advance (students of the gradebook and of submitted/)",
+    )
     prepare.add_argument("assignment")
     prepare.add_argument("--students", nargs="+", help="only these students")
     export = commands.add_parser("export", help="CSV of statuses and scores of every submission")
@@ -59,6 +70,7 @@ def _parser():
 
 def _settings(args, root):
     from .settings import documented, load_settings
+
     given = {name: getattr(args, name, None) for name, _, _ in documented()}
     return load_settings(root, **given)
 
@@ -84,26 +96,36 @@ def _warm_up():
 def _require_sandbox(unsandboxed=False):
     """Refuse (SandboxUnavailable) when no sandbox can be set up, unless told to run without."""
     from .sandbox import SandboxUnavailable, unavailable_reason
+
     if unsandboxed:
         print("WARNING: --unsandboxed: student code runs with your permissions, unconfined.")
     elif reason := unavailable_reason():
-        raise SandboxUnavailable(f"refusing to run student code: the sandbox cannot be set up here "
-                                 f"({reason}). Fix that, or pass --unsandboxed to run it unconfined.")
+        raise SandboxUnavailable(
+            f"refusing to run student code: the sandbox cannot be set up here "
+            f"({reason}). Fix that, or pass --unsandboxed to run it unconfined."
+        )
 
 
 def grade(args, root):
     from .engine import grade_class, submission_hash
     from .store import Store
+
     settings = _settings(args, root)
     _require_sandbox(settings.unsandboxed)
     store = Store(settings.db_url, settings.course_id)
     done = store.recorded(args.assignment)
     threading.Thread(target=_warm_up, daemon=True).start()  # nbgrader's 3 s import, while workers start
-    students = [s for s in _students(root, args.assignment, args.students)
-                if args.force or done.get(s, {}).get("status") != "graded"
-                or done[s]["submission_hash"] != submission_hash(root, args.assignment, s)]
-    print(f"{args.assignment}: grading {len(students)} submission(s) with "
-          f"{settings.scheduler or f'{settings.workers} local worker(s)'}")
+    students = [
+        s
+        for s in _students(root, args.assignment, args.students)
+        if args.force
+        or done.get(s, {}).get("status") != "graded"
+        or done[s]["submission_hash"] != submission_hash(root, args.assignment, s)
+    ]
+    print(
+        f"{args.assignment}: grading {len(students)} submission(s) with "
+        f"{settings.scheduler or f'{settings.workers} local worker(s)'}"
+    )
     start = time.monotonic()
     for student, result in grade_class(root, args.assignment, students, settings):
         store.record(result)
@@ -118,11 +140,13 @@ def grade(args, root):
 
 def prepare(args, root):
     from .engine import prepare_references
+
     settings = _settings(args, root)
     _require_sandbox(settings.unsandboxed)
     students = args.students
     if not students:
         from nbgrader.api import Gradebook
+
         with Gradebook(settings.db_url, course_id=settings.course_id) as gb:
             students = sorted({s.id for s in gb.students} | set(_students(root, args.assignment, None)))
     start = time.monotonic()
@@ -136,6 +160,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     root = Path.cwd()
     from .sandbox import SandboxUnavailable
+
     try:
         if args.command == "grade":
             return grade(args, root)
@@ -146,11 +171,13 @@ def main(argv=None):
         return 2
     if args.command == "export":
         from .store import Store
+
         settings = _settings(args, root)
         Store(settings.db_url, settings.course_id).export_csv(root / args.output)
         print(f"{args.output} written")
         return 0
     from .sandbox import unavailable_reason
+
     reason = unavailable_reason()
     print("sandbox works" if reason is None else f"sandbox unavailable: {reason}")
     return 0 if reason is None else 1

@@ -11,6 +11,7 @@ probe mode in the sandbox (``execute``), and let the oracle judge every test cel
 
 ``settings`` is a ``grading.settings.Settings`` (workers, scheduler, cell timeout, limits...).
 """
+
 import contextlib
 import fcntl
 import hashlib
@@ -41,6 +42,7 @@ STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 def submission_hash(root, assignment, student):
     """sha256 of the student's submitted regular files and of the instructor's source notebooks."""
     from .files import NotAPlainFile, read_submitted, submitted_files
+
     digest = hashlib.sha256()
     for relative in submitted_files(root, student, assignment):
         try:
@@ -73,22 +75,32 @@ def _slot():
 def _env(student, mode):
     """The complete environment of a sandboxed run (see the contract in ``course_utils.protocol``)."""
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    return {READABLE_VARIABLE: os.pathsep.join(_readable()), STUDENT_VARIABLE: student,
-            EXECUTION_VARIABLE: "autograde", MODE_VARIABLE: mode, "HOME": HOME, "PATH": "/usr/bin:/bin",
-            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{HOME}/matplotlib",
-            "PYTHONDONTWRITEBYTECODE": "1", **threads}
+    return {
+        READABLE_VARIABLE: os.pathsep.join(_readable()),
+        STUDENT_VARIABLE: student,
+        EXECUTION_VARIABLE: "autograde",
+        MODE_VARIABLE: mode,
+        "HOME": HOME,
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": f"{HOME}/matplotlib",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **threads,
+    }
 
 
 def _readable():
     """Host folders a notebook may read besides the Python install: where the data sets are."""
     from .. import data
+
     return [str(p) for p in data.search_roots() if p.is_dir()]
 
 
 def _run(plan, student, mode, settings, slot):
     from .execute import run_plan
-    sandbox = {"limits": settings.limits, "readable": _readable(), "slot": slot,
-               "unsandboxed": settings.unsandboxed}
+
+    sandbox = {"limits": settings.limits, "readable": _readable(), "slot": slot, "unsandboxed": settings.unsandboxed}
     with tempfile.TemporaryDirectory(prefix=f"grade-{mode}-") as workdir:
         return run_plan(plan.cells, Path(workdir), _env(student, mode), sandbox, settings.cell_timeout)
 
@@ -100,6 +112,7 @@ def _by_grade_id(plan, execution):
 def reference_results(root, assignment, notebook, student, settings, slot):
     """grade_id -> CellResult of the reference run for this student (cached on disk)."""
     from .execute import CellResult
+
     source = Path(root) / "source" / assignment / f"{notebook}.ipynb"
     key = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     cache = Path(root) / ".grading_cache" / assignment / f"{notebook}-{key}"
@@ -118,10 +131,10 @@ def reference_results(root, assignment, notebook, student, settings, slot):
 
 @dataclass
 class NotebookGrade:
-    scores: dict = field(default_factory=dict)     # grade_id -> points, or None (not judged)
-    flags: list = field(default_factory=list)      # integrity findings
-    report: list = field(default_factory=list)     # one line per test for grading_report.txt
-    problem: str = ""                              # why the notebook could not be graded
+    scores: dict = field(default_factory=dict)  # grade_id -> points, or None (not judged)
+    flags: list = field(default_factory=list)  # integrity findings
+    report: list = field(default_factory=list)  # one line per test for grading_report.txt
+    problem: str = ""  # why the notebook could not be graded
 
 
 def _read_submitted(root, assignment, notebook, student):
@@ -139,26 +152,31 @@ def _run_findings(notebook, plan, execution):
     flags = [f"{notebook}: {flag}" for flag in execution.flags]
     for cell in plan.cells:
         name = cell["grade_id"] or f"#{cell['index']} (added by the student)"
-        flags += [f"{notebook}: cell {name}: {finding}"
-                  for finding in getattr(execution.cells.get(cell["index"]), "guard", [])]
+        flags += [
+            f"{notebook}: cell {name}: {finding}"
+            for finding in getattr(execution.cells.get(cell["index"]), "guard", [])
+        ]
     return flags
 
 
 def _grade_notebook(root, assignment, notebook, student, settings, slot):
     """NotebookGrade of one notebook of a submission."""
     from .oracle import judge_test
+
     source_cells = read_notebook(Path(root) / "source" / assignment / f"{notebook}.ipynb")
     release_cells = read_notebook(Path(root) / "release" / assignment / f"{notebook}.ipynb")
     tests = reference_plan(source_cells).tests
     cells, problem = _read_submitted(root, assignment, notebook, student)
     if problem:
-        return NotebookGrade({gid: 0.0 for gid in tests}, [problem],
-                             [f"{problem}: 0 points for its {len(tests)} tests"], problem)
+        return NotebookGrade(
+            {gid: 0.0 for gid in tests}, [problem], [f"{problem}: 0 points for its {len(tests)} tests"], problem
+        )
     plan = student_plan(source_cells, release_cells, cells)
     reference = reference_results(root, assignment, notebook, student, settings, slot)
     execution = _run(plan, student, "probe", settings, slot)
-    grade = NotebookGrade(flags=[f"{notebook}: {flag}" for flag in plan.flags]
-                          + _run_findings(notebook, plan, execution))
+    grade = NotebookGrade(
+        flags=[f"{notebook}: {flag}" for flag in plan.flags] + _run_findings(notebook, plan, execution)
+    )
     mine = _by_grade_id(plan, execution)
     for gid, points in tests.items():
         verdict = judge_test(gid, points, mine.get(gid), reference.get(gid))
@@ -171,8 +189,7 @@ def _grade_notebook(root, assignment, notebook, student, settings, slot):
 
 def grade_submission(root, assignment, student, settings=Settings()):
     """SubmissionResult of one student's assignment; never raises for a bad submission."""
-    result = SubmissionResult(assignment, student, "graded",
-                              submission_hash=submission_hash(root, assignment, student))
+    result = SubmissionResult(assignment, student, "graded", submission_hash=submission_hash(root, assignment, student))
     if not STUDENT_ID.fullmatch(student):
         return _failed(result, f"invalid student id {student!r}")
     report, problems = [], []
@@ -185,8 +202,7 @@ def grade_submission(root, assignment, student, settings=Settings()):
                 report += grade.report
                 problems += [grade.problem] if grade.problem else []
     except Exception as exc:  # the grader's own failure: recorded for this student, others go on
-        return _failed(result, f"grader error: {type(exc).__name__}: {exc}",
-                       traceback.format_exc(limit=3))
+        return _failed(result, f"grader error: {type(exc).__name__}: {exc}", traceback.format_exc(limit=3))
     unjudged = [gid for s in result.scores.values() for gid, v in s.items() if v is None]
     if problems or unjudged:
         result.status = "failed"
@@ -206,8 +222,11 @@ def write_feedback(root, result, report):
     """feedback/<student>/<assignment>/grading_report.txt: every test's verdict and the flags."""
     folder = Path(root) / "feedback" / result.student / result.assignment
     folder.mkdir(parents=True, exist_ok=True)
-    lines = [f"{result.assignment} for {result.student}: {result.status}"
-             + (f" ({result.reason})" if result.reason else ""), "", *report]
+    lines = [
+        f"{result.assignment} for {result.student}: {result.status}" + (f" ({result.reason})" if result.reason else ""),
+        "",
+        *report,
+    ]
     if result.flags:
         lines += ["", "Integrity findings (your instructor sees these too):", *[f"- {f}" for f in result.flags]]
     (folder / "grading_report.txt").write_text("\n".join(lines) + "\n")
@@ -229,6 +248,7 @@ def _prepare_in_process(root, assignment, student, settings):
 def _local_pool(workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
@@ -238,9 +258,11 @@ def prepare_references(root, assignment, students, settings=Settings()):
     Grading then runs only the students' notebooks. Yields each student id when done.
     """
     from concurrent.futures import as_completed
+
     with _local_pool(settings.workers) as pool:
-        for future in as_completed([pool.submit(_prepare_in_process, str(root), assignment, s, settings)
-                                    for s in students]):
+        for future in as_completed(
+            [pool.submit(_prepare_in_process, str(root), assignment, s, settings) for s in students]
+        ):
             yield future.result()
 
 
@@ -253,16 +275,19 @@ def grade_class(root, assignment, students, settings=Settings()):
     tasks = [(str(root), assignment, s, settings) for s in students]
     if settings.scheduler:
         from dask.distributed import Client, as_completed
+
         client = Client(settings.scheduler)
         try:
-            futures = {client.submit(_grade_in_process, *t, pure=False, key=f"grade-{assignment}-{t[2]}"): t[2]
-                       for t in tasks}
+            futures = {
+                client.submit(_grade_in_process, *t, pure=False, key=f"grade-{assignment}-{t[2]}"): t[2] for t in tasks
+            }
             for future in as_completed(futures):
                 yield futures[future], _result_of(future, assignment, futures[future])
         finally:
             client.close()
         return
     from concurrent.futures import as_completed
+
     with _local_pool(settings.workers) as pool:
         futures = {pool.submit(_grade_in_process, *t): t[2] for t in tasks}
         for future in as_completed(futures):
@@ -273,5 +298,6 @@ def _result_of(future, assignment, student):
     try:
         return SubmissionResult(**future.result())
     except Exception as exc:  # the worker process died or the task failed outside grade_submission
-        return SubmissionResult(assignment, student, "failed", reason=f"grading task failed: "
-                                f"{type(exc).__name__}: {exc}")
+        return SubmissionResult(
+            assignment, student, "failed", reason=f"grading task failed: {type(exc).__name__}: {exc}"
+        )

@@ -9,6 +9,7 @@ cells that killed earlier processes, so a crash costs only the cells affected.
 
     run_plan(cells, workdir, env, ...) -> Execution
 """
+
 import contextlib
 import json
 import os
@@ -22,25 +23,25 @@ from pathlib import Path
 
 from ..protocol import RESULT_FD_VARIABLE
 
-MAX_CHANNEL_BYTES = 256 * 2**20   # all result lines of one run
-MAX_LINE = 160 * 2**20            # one result line (a cell's outputs and check records)
-MAX_RAW_OUTPUT = 64 * 2**10      # bytes kept of what the process writes to fd 1/2 itself
-MAX_FILES_WRITTEN = 16 * 2**20   # more than this in the private folder is reported
+MAX_CHANNEL_BYTES = 256 * 2**20  # all result lines of one run
+MAX_LINE = 160 * 2**20  # one result line (a cell's outputs and check records)
+MAX_RAW_OUTPUT = 64 * 2**10  # bytes kept of what the process writes to fd 1/2 itself
+MAX_FILES_WRITTEN = 16 * 2**20  # more than this in the private folder is reported
 
 
 @dataclass
 class CellResult:
-    status: str                      # "ok", "error", or "died"
+    status: str  # "ok", "error", or "died"
     error: str = ""
     outputs: list = field(default_factory=list)
     records: list = field(default_factory=list)
-    guard: list = field(default_factory=list)     # tripwire findings reported by the run
+    guard: list = field(default_factory=list)  # tripwire findings reported by the run
 
 
 @dataclass
 class Execution:
-    cells: dict = field(default_factory=dict)   # plan index -> CellResult
-    flags: list = field(default_factory=list)    # channel tampering, deaths
+    cells: dict = field(default_factory=dict)  # plan index -> CellResult
+    flags: list = field(default_factory=list)  # channel tampering, deaths
     raw_output: str = ""
     seconds: float = 0.0
     student_id_used: bool = True
@@ -75,8 +76,10 @@ class _Channel(threading.Thread):
         while line := self.file.readline(MAX_LINE + 1):
             self.size += len(line)
             if self.size > MAX_CHANNEL_BYTES or len(line) > MAX_LINE:
-                self._add(problem=f"result channel overflow (a line over {MAX_LINE // 2**20} MB "
-                                  f"or more than {MAX_CHANNEL_BYTES // 2**20} MB in all)")
+                self._add(
+                    problem=f"result channel overflow (a line over {MAX_LINE // 2**20} MB "
+                    f"or more than {MAX_CHANNEL_BYTES // 2**20} MB in all)"
+                )
                 break
             try:
                 event = json.loads(line)
@@ -99,9 +102,10 @@ def _runner_argv():
 
 class Ending(Enum):
     """How a runner process's attempt at the plan ended."""
-    FINISHED = "finished"     # the runner sent "end": every cell ran
-    CLOSED = "closed"         # the result channel closed first: the process died
-    TIMED_OUT = "timed out"   # a cell ran longer than the cell timeout
+
+    FINISHED = "finished"  # the runner sent "end": every cell ran
+    CLOSED = "closed"  # the result channel closed first: the process died
+    TIMED_OUT = "timed out"  # a cell ran longer than the cell timeout
 
 
 class _Progress:
@@ -140,12 +144,19 @@ class _Progress:
 def _start_runner(cells, skip, run):
     """The sandboxed runner process, its channel reader and its raw-output reader, started."""
     from .sandbox import sandbox_command
+
     _write_new(run.workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip)}))
     read_fd, write_fd = os.pipe()
-    argv = sandbox_command(_runner_argv(), run.workdir, {**run.env, RESULT_FD_VARIABLE: str(write_fd)},
-                           **run.sandbox)
-    process = subprocess.Popen(argv, cwd=run.workdir, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    argv = sandbox_command(_runner_argv(), run.workdir, {**run.env, RESULT_FD_VARIABLE: str(write_fd)}, **run.sandbox)
+    process = subprocess.Popen(
+        argv,
+        cwd=run.workdir,
+        pass_fds=(write_fd,),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     os.close(write_fd)
     raw = _RawOutput(process.stdout)
     channel = _Channel(read_fd)
@@ -182,22 +193,22 @@ def _attempt(cells, skip, run, execution):
     execution.flags += [f"result channel: {p}" for p in dict.fromkeys(channel.problems)]
     execution.raw_output += raw.text()
     if raw.total > MAX_RAW_OUTPUT:
-        execution.flags.append(f"wrote {raw.total} bytes directly to stdout/stderr "
-                               f"(the first {MAX_RAW_OUTPUT} kept)")
+        execution.flags.append(f"wrote {raw.total} bytes directly to stdout/stderr (the first {MAX_RAW_OUTPUT} kept)")
     if progress.ending is Ending.FINISHED:
         return None
     if progress.ending is Ending.TIMED_OUT:
         reason = f"timed out after {run.cell_timeout:.0f} s"
     else:
-        reason = ("the result channel closed early: " +
-                  ("the process was still running" if code is None else _exit_text(code)))
+        reason = "the result channel closed early: " + (
+            "the process was still running" if code is None else _exit_text(code)
+        )
     died_in = progress.current
     if died_in is None:
-        died_in = next((c["index"] for c in cells if c["index"] not in execution.cells
-                        and c["index"] not in skip), None)
+        died_in = next(
+            (c["index"] for c in cells if c["index"] not in execution.cells and c["index"] not in skip), None
+        )
     if died_in is not None:
-        execution.cells[died_in] = CellResult("died", f"{reason} while running this cell",
-                                              guard=progress.findings)
+        execution.cells[died_in] = CellResult("died", f"{reason} while running this cell", guard=progress.findings)
     return died_in
 
 
@@ -211,12 +222,18 @@ def _write_new(path, text):
 
 def _cell_result(event, findings):
     records = event.get("records")
-    return CellResult(status="ok" if event.get("status") == "ok" else "error",
-                      error=str(event.get("error", ""))[:2000],
-                      outputs=event.get("outputs") if isinstance(event.get("outputs"), list) else [],
-                      records=records if isinstance(records, list) else [],
-                      guard=findings + ([str(g)[:300] for g in event.get("guard", [])][:20]
-                                        if isinstance(event.get("guard"), list) else ["malformed guard report"]))
+    return CellResult(
+        status="ok" if event.get("status") == "ok" else "error",
+        error=str(event.get("error", ""))[:2000],
+        outputs=event.get("outputs") if isinstance(event.get("outputs"), list) else [],
+        records=records if isinstance(records, list) else [],
+        guard=findings
+        + (
+            [str(g)[:300] for g in event.get("guard", [])][:20]
+            if isinstance(event.get("guard"), list)
+            else ["malformed guard report"]
+        ),
+    )
 
 
 def _exit_text(code):

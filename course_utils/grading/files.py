@@ -12,6 +12,7 @@ then checks on the open descriptor that it is a regular file with one link and a
         (FileNotFoundError when it does not exist, NotAPlainFile when it is not a plain file)
     submitted_files(root, student, assignment) -> [relative paths of regular files]
 """
+
 import os
 import stat
 from pathlib import Path

@@ -10,6 +10,7 @@ an instructor's look. Two kinds:
 - after each cell, the objects graders and tests rely on are compared with the originals
   (NumPy comparisons, builtins, ``course_utils.checks``, json, IPython's hooks).
 """
+
 import importlib
 import os
 import sys
@@ -17,23 +18,60 @@ import sys
 from ..protocol import KINDS
 
 WATCHED = [
-    "numpy.testing.assert_allclose", "numpy.testing.assert_array_equal", "numpy.allclose",
-    "numpy.isclose", "numpy.array_equal", "numpy.asarray", "numpy.all", "sympy.simplify",
-    "builtins.print", "builtins.abs", "builtins.all", "builtins.bool", "builtins.float", "builtins.len",
-    "builtins.isinstance", "builtins.open", "builtins.__import__", "builtins.max", "builtins.min",
-    "json.dumps", "os._exit", "sys.exit",
-    "course_utils.checks.checking", "course_utils.checks.Checker", "course_utils.checks.ProbeChecker",
-    "course_utils.checks.CHECKERS", "course_utils.protocol.RUN", "course_utils.protocol.record",
-    "course_utils.protocol.KINDS", "course_utils.gradcheck.check_gradients", "course_utils.protocol.codec.encode",
-] + [f"course_utils.checks.{cls}.{method}" for cls in ("Checker", "ProbeChecker")
-     for method in ("_check", *(kind.method for kind in KINDS.values()))]
-AUDITED = {"socket.connect": "network connection", "socket.bind": "network socket bound",
-           "socket.getaddrinfo": "network name lookup", "os.fork": "process forked",
-           "os.forkpty": "process forked", "subprocess.Popen": "program started", "os.system": "shell command",
-           "os.posix_spawn": "program started", "os.exec": "program executed", "os.kill": "signal sent",
-           "os.killpg": "signal sent", "ctypes.dlopen": "native library loaded via ctypes",
-           "ctypes.call_function": "native function called via ctypes", "sys.settrace": "tracing installed",
-           "sys.setprofile": "profiler installed", "sys.addaudithook": "audit hook added"}
+    "numpy.testing.assert_allclose",
+    "numpy.testing.assert_array_equal",
+    "numpy.allclose",
+    "numpy.isclose",
+    "numpy.array_equal",
+    "numpy.asarray",
+    "numpy.all",
+    "sympy.simplify",
+    "builtins.print",
+    "builtins.abs",
+    "builtins.all",
+    "builtins.bool",
+    "builtins.float",
+    "builtins.len",
+    "builtins.isinstance",
+    "builtins.open",
+    "builtins.__import__",
+    "builtins.max",
+    "builtins.min",
+    "json.dumps",
+    "os._exit",
+    "sys.exit",
+    "course_utils.checks.checking",
+    "course_utils.checks.Checker",
+    "course_utils.checks.ProbeChecker",
+    "course_utils.checks.CHECKERS",
+    "course_utils.protocol.RUN",
+    "course_utils.protocol.record",
+    "course_utils.protocol.KINDS",
+    "course_utils.gradcheck.check_gradients",
+    "course_utils.protocol.codec.encode",
+] + [
+    f"course_utils.checks.{cls}.{method}"
+    for cls in ("Checker", "ProbeChecker")
+    for method in ("_check", *(kind.method for kind in KINDS.values()))
+]
+AUDITED = {
+    "socket.connect": "network connection",
+    "socket.bind": "network socket bound",
+    "socket.getaddrinfo": "network name lookup",
+    "os.fork": "process forked",
+    "os.forkpty": "process forked",
+    "subprocess.Popen": "program started",
+    "os.system": "shell command",
+    "os.posix_spawn": "program started",
+    "os.exec": "program executed",
+    "os.kill": "signal sent",
+    "os.killpg": "signal sent",
+    "ctypes.dlopen": "native library loaded via ctypes",
+    "ctypes.call_function": "native function called via ctypes",
+    "sys.settrace": "tracing installed",
+    "sys.setprofile": "profiler installed",
+    "sys.addaudithook": "audit hook added",
+}
 MAX_FINDINGS = 20
 
 
@@ -64,8 +102,14 @@ class Guard:
 
     def _hooks(self):
         s = self.shell
-        return (len(s.input_transformers_cleanup), len(s.input_transformers_post), len(s.ast_transformers),
-                tuple(s.custom_exceptions), sys.gettrace() is None, sys.getprofile() is None)
+        return (
+            len(s.input_transformers_cleanup),
+            len(s.input_transformers_post),
+            len(s.ast_transformers),
+            tuple(s.custom_exceptions),
+            sys.gettrace() is None,
+            sys.getprofile() is None,
+        )
 
     def _audit(self, event, args):
         if len(self.events) >= MAX_FINDINGS or self.busy:

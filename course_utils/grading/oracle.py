@@ -10,6 +10,7 @@ since an honest run of the same test code sends the same sequence.
 
     judge_test(grade_id, points, student_cell, reference_cell) -> Verdict
 """
+
 from dataclasses import dataclass
 
 from ..protocol import KINDS, Mismatch, failure_text
@@ -19,10 +20,10 @@ from ..protocol.codec import decode
 @dataclass
 class Verdict:
     grade_id: str
-    score: float | None       # None: could not be judged (the reference run failed)
+    score: float | None  # None: could not be judged (the reference run failed)
     max_score: float
     message: str = ""
-    flag: str = ""            # integrity finding, if any
+    flag: str = ""  # integrity finding, if any
 
 
 def _well_formed(record):
@@ -34,8 +35,10 @@ def _sequence_problem(got, expected):
     if not all(_well_formed(r) for r in got):
         return "malformed check records"
     if [r["kind"] for r in got] != [r["kind"] for r in expected]:
-        return f"{len(got)} check records of kinds {[r['kind'] for r in got][:8]}, expected " \
-               f"{len(expected)} of kinds {[r['kind'] for r in expected][:8]}"
+        return (
+            f"{len(got)} check records of kinds {[r['kind'] for r in got][:8]}, expected "
+            f"{len(expected)} of kinds {[r['kind'] for r in expected][:8]}"
+        )
     for mine, theirs in zip(got, expected):
         if mine["kind"] != "true" and mine["what"] != theirs["what"]:
             return f"check {mine['what']!r} where {theirs['what']!r} was expected"
@@ -61,11 +64,15 @@ def judge_test(grade_id, points, student, reference):
         return Verdict(grade_id, 0.0, points, student.error)
     problem = _sequence_problem(student.records, reference.records)
     if problem:
-        return Verdict(grade_id, 0.0, points, f"the test's records do not match: {problem}",
-                       flag=f"test {grade_id}: check records tampered or missing ({problem})")
+        return Verdict(
+            grade_id,
+            0.0,
+            points,
+            f"the test's records do not match: {problem}",
+            flag=f"test {grade_id}: check records tampered or missing ({problem})",
+        )
     opaque = [r.get("got", {}).get("__opaque__") for r in student.records if isinstance(r.get("got"), dict)]
-    flag = f"test {grade_id}: an answer was not plain data ({[o for o in opaque if o][0]})" \
-        if any(opaque) else ""
+    flag = f"test {grade_id}: an answer was not plain data ({[o for o in opaque if o][0]})" if any(opaque) else ""
     passed = 0
     for mine, theirs in zip(student.records, reference.records):
         try:
@@ -75,7 +82,12 @@ def judge_test(grade_id, points, student, reference):
             return Verdict(grade_id, 0.0, points, message, flag=flag)
         except Exception as exc:  # a value that cannot be compared is a wrong value, never a crash
             why = f"{type(exc).__name__}: {str(exc)[:200]}"
-            return Verdict(grade_id, 0.0, points, f"could not compare a value your code produced ({why})",
-                           flag=f"test {grade_id}: an answer could not be read ({why})")
+            return Verdict(
+                grade_id,
+                0.0,
+                points,
+                f"could not compare a value your code produced ({why})",
+                flag=f"test {grade_id}: an answer could not be read ({why})",
+            )
         passed += 1
     return Verdict(grade_id, float(points), points, f"all {passed} checks passed")

@@ -8,13 +8,14 @@ after it ran, with status, error text, outputs (capped) and the check records of
 This process runs the student's code, so nothing it sends is trusted: the grader only reads
 plain data from it, and judges answers itself (see ``grading.oracle``).
 """
+
 import json
 import os
 import signal
 import sys
 
-MAX_CELL_OUTPUT = 100_000   # characters of text kept per cell
-MAX_IMAGE = 2_000_000       # characters of base64 PNG kept per cell
+MAX_CELL_OUTPUT = 100_000  # characters of text kept per cell
+MAX_IMAGE = 2_000_000  # characters of base64 PNG kept per cell
 
 
 class CappedText:
@@ -26,7 +27,7 @@ class CappedText:
     def write(self, text):
         text = str(text)
         room = self.limit - self.kept
-        self.parts.append(text[:max(room, 0)])
+        self.parts.append(text[: max(room, 0)])
         self.kept += min(len(text), max(room, 0))
         self.dropped += max(len(text) - max(room, 0), 0)
         return len(text)
@@ -51,8 +52,11 @@ def _shell(outputs):
 
     class Publisher(DisplayPublisher):
         def publish(self, data, metadata=None, *args, **kwargs):
-            kept = {k: str(v)[:MAX_IMAGE if k == "image/png" else MAX_CELL_OUTPUT]
-                    for k, v in data.items() if k in ("text/plain", "image/png")}
+            kept = {
+                k: str(v)[: MAX_IMAGE if k == "image/png" else MAX_CELL_OUTPUT]
+                for k, v in data.items()
+                if k in ("text/plain", "image/png")
+            }
             outputs.append({"output_type": "display_data", "data": kept, "metadata": {}})
 
     shell = InteractiveShell.instance(colors="nocolor")
@@ -81,10 +85,23 @@ def _allowed_prefixes():
 
     import course_utils
     from course_utils.protocol import READABLE_VARIABLE
-    return [os.getcwd(), os.environ.get("HOME", ""), os.path.join(tempfile.gettempdir(), "tmp"),
-            "/dev/null", "/dev/urandom", "/proc/self", "/sys/devices", "/usr", "/etc", "/lib",
-            sys.prefix, sys.base_prefix, os.path.dirname(course_utils.__file__),
-            *os.environ.get(READABLE_VARIABLE, "").split(os.pathsep)]
+
+    return [
+        os.getcwd(),
+        os.environ.get("HOME", ""),
+        os.path.join(tempfile.gettempdir(), "tmp"),
+        "/dev/null",
+        "/dev/urandom",
+        "/proc/self",
+        "/sys/devices",
+        "/usr",
+        "/etc",
+        "/lib",
+        sys.prefix,
+        sys.base_prefix,
+        os.path.dirname(course_utils.__file__),
+        *os.environ.get(READABLE_VARIABLE, "").split(os.pathsep),
+    ]
 
 
 def run(plan, channel):
@@ -97,6 +114,7 @@ def run(plan, channel):
     from course_utils import checks, gradcheck  # noqa: F401
     from course_utils.grading.guard import Guard
     from course_utils.protocol import RUN
+
     outputs = []
     shell = _shell(outputs)
     checks.show_check_failures_briefly(shell)  # installed now, so the guard's snapshot includes it
@@ -105,6 +123,7 @@ def run(plan, channel):
     def report(finding):  # audit findings leave at once, before a cell can kill the process
         channel.write(json.dumps({"event": "guard", "cell": current["cell"], "finding": finding}) + "\n")
         channel.flush()
+
     guard = Guard(shell, [p for p in _allowed_prefixes() if p], report)
     skip = set(plan.get("skip", []))
     for cell in plan["cells"]:
@@ -122,13 +141,20 @@ def run(plan, channel):
         finally:
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         streams = [s.output() for s in (stdout, stderr) if s.output()]
-        findings = guard.findings() + [f"printed {s.dropped} characters more than the {s.limit} kept"
-                                       for s in (stdout, stderr) if s.dropped]
+        findings = guard.findings() + [
+            f"printed {s.dropped} characters more than the {s.limit} kept" for s in (stdout, stderr) if s.dropped
+        ]
         if _caused_by(result.error_in_exec, MemoryError):
             findings.append("ran out of memory (MemoryError)")
-        done = {"event": "done", "cell": cell["index"], "status": "ok" if result.success else "error",
-                "error": _error_text(result), "outputs": streams + list(outputs),
-                "records": list(RUN.records), "guard": findings}
+        done = {
+            "event": "done",
+            "cell": cell["index"],
+            "status": "ok" if result.success else "error",
+            "error": _error_text(result),
+            "outputs": streams + list(outputs),
+            "records": list(RUN.records),
+            "guard": findings,
+        }
         channel.write(json.dumps(done) + "\n")
         channel.flush()
     channel.write(json.dumps({"event": "end", "student_id_used": RUN.student_id_used}) + "\n")
@@ -139,6 +165,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file fails with EFBIG, not a kill
     from course_utils.protocol import RESULT_FD_VARIABLE
+
     channel = os.fdopen(int(os.environ.get(RESULT_FD_VARIABLE, "3")), "w", buffering=1 << 16)
     with open(argv[0]) as f:
         plan = json.load(f)

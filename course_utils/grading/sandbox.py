@@ -11,6 +11,7 @@ mounts (writable); it has no network, its own PID namespace, a uid of its own pe
 (``UID_BASE + slot``), no capabilities and the hard ``Limits``. The threat model, why the
 grader must be root, exit statuses and what is not enforced: ``docs/sandbox.md``.
 """
+
 import os
 import subprocess
 import sys
@@ -24,19 +25,33 @@ SETPRIV = "/usr/bin/setpriv"
 PRLIMIT = "/usr/bin/prlimit"
 ENV = "/usr/bin/env"
 
-UID_BASE = 61000          # slot s runs as uid = gid = UID_BASE + s
+UID_BASE = 61000  # slot s runs as uid = gid = UID_BASE + s
 MAX_SLOTS = 256
 _PROBE_UID = UID_BASE + MAX_SLOTS
 
-INSIDE = "/submission"    # where private_dir appears; the working directory
-HOME = "/tmp/home"        # created writable inside, for HOME=/tmp/home
-CPU_GRACE = 5             # seconds between SIGXCPU (soft limit) and SIGKILL (hard limit)
+INSIDE = "/submission"  # where private_dir appears; the working directory
+HOME = "/tmp/home"  # created writable inside, for HOME=/tmp/home
+CPU_GRACE = 5  # seconds between SIGXCPU (soft limit) and SIGKILL (hard limit)
 
 SYSTEM_TREES = ("/usr",)
 MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC_FILES = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "localtime", "timezone",
-             "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "mime.types", "fonts",
-             "os-release", "matplotlibrc")
+ETC_FILES = (
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "host.conf",
+    "localtime",
+    "timezone",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "mime.types",
+    "fonts",
+    "os-release",
+    "matplotlibrc",
+)
 
 
 def _limit(default, help):
@@ -46,6 +61,7 @@ def _limit(default, help):
 @dataclass(frozen=True)
 class Limits:
     """Limits of each sandboxed process (hard limits the code cannot raise)."""
+
     memory_bytes: int = _limit(3 * 2**30, "address space of each process in bytes (RLIMIT_AS)")
     cpu_seconds: int = _limit(600, "CPU seconds of each process (RLIMIT_CPU)")
     processes: int = _limit(64, "processes and threads of one sandbox (RLIMIT_NPROC)")
@@ -60,8 +76,13 @@ class Limits:
                 raise ValueError(f"Limits.{f.name} must be a positive int, not {value!r}")
 
     def prlimit_args(self, processes=True):
-        args = [f"--as={self.memory_bytes}", f"--cpu={self.cpu_seconds}:{self.cpu_seconds + CPU_GRACE}",
-                f"--fsize={self.file_bytes}", f"--nofile={self.open_files}", "--core=0"]
+        args = [
+            f"--as={self.memory_bytes}",
+            f"--cpu={self.cpu_seconds}:{self.cpu_seconds + CPU_GRACE}",
+            f"--fsize={self.file_bytes}",
+            f"--nofile={self.open_files}",
+            "--core=0",
+        ]
         return args + ([f"--nproc={self.processes}"] if processes else [])
 
 
@@ -91,11 +112,22 @@ def sandbox_command(argv, private_dir, env, limits=Limits(), readable=(), slot=0
     readable = [os.path.realpath(p) for p in map(os.fspath, readable)]
     for path in [*_interpreter_paths(), *readable]:
         if _under(path, private_dir):
-            raise ValueError(f"private_dir {private_dir} contains {path}, which must stay read-only "
-                             "(and would be handed over to the sandbox's uid)")
+            raise ValueError(
+                f"private_dir {private_dir} contains {path}, which must stay read-only "
+                "(and would be handed over to the sandbox's uid)"
+            )
     if unsandboxed:
-        return [ENV, "-i", f"--chdir={private_dir}", "--", *assignments,
-                PRLIMIT, *limits.prlimit_args(processes=False), "--", *argv]
+        return [
+            ENV,
+            "-i",
+            f"--chdir={private_dir}",
+            "--",
+            *assignments,
+            PRLIMIT,
+            *limits.prlimit_args(processes=False),
+            "--",
+            *argv,
+        ]
     reason = unavailable_reason()
     if reason is not None:
         raise SandboxUnavailable(reason)
@@ -122,7 +154,7 @@ def _assignments(env):
 
 def _hand_over(private_dir, uid):
     """Make private_dir (and all in it) owned by uid, the directory itself mode 0700."""
-    for root, dirs, files in os.walk(private_dir):          # does not follow symlinks
+    for root, dirs, files in os.walk(private_dir):  # does not follow symlinks
         for name in dirs + files:
             os.lchown(os.path.join(root, name), uid, uid)
     os.lchown(private_dir, uid, uid)
@@ -136,14 +168,24 @@ def _under(path, tree):
 def _interpreter_paths():
     """Host paths the grader's Python and course_utils need: prefixes, package, tools."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    paths = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, package,
-             os.path.dirname(os.path.realpath(sys.executable)), BWRAP, SETPRIV, PRLIMIT, ENV]
+    paths = [
+        sys.prefix,
+        sys.exec_prefix,
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        package,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        BWRAP,
+        SETPRIV,
+        PRLIMIT,
+        ENV,
+    ]
     return [os.path.realpath(p) for p in paths]
 
 
 def _bind_args(paths):
     """--ro-bind each path at its real path, with the missing parents created mode 0755."""
-    mounted = list(SYSTEM_TREES)                   # a path inside one of these is visible already
+    mounted = list(SYSTEM_TREES)  # a path inside one of these is visible already
     made = {"/", "/tmp", "/etc", "/dev", "/proc", HOME}
     args = []
     for path in sorted({os.path.realpath(os.fspath(p)) for p in paths}):
@@ -177,29 +219,93 @@ def _system_args():
 
 def _sandboxed(argv, private_dir, assignments, limits, readable, uid):
     return [
-        BWRAP, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-        "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv",
-        "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
+        BWRAP,
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--cap-drop",
+        "ALL",
+        "--cap-add",
+        "CAP_SETUID",
+        "--cap-add",
+        "CAP_SETGID",
+        "--cap-add",
+        "CAP_SETPCAP",
         *_system_args(),
-        "--proc", "/proc", "--dev", "/dev",
-        "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
-        "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm",
-        "--perms", "0777", "--dir", HOME,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        str(limits.tmp_bytes),
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        str(limits.tmp_bytes),
+        "--tmpfs",
+        "/dev/shm",
+        "--perms",
+        "0777",
+        "--dir",
+        HOME,
         *_bind_args([*_interpreter_paths(), *readable]),
-        "--bind", private_dir, INSIDE, "--chdir", "/",
-        "--", SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-        "--bounding-set=-all", "--no-new-privs",
-        "--", BWRAP, "--unshare-user", "--disable-userns", "--uid", str(uid), "--gid", str(uid),
-        "--dev-bind", "/", "/", "--die-with-parent", "--chdir", "/",
-        "--", ENV, "-i", f"--chdir={INSIDE}", "--", *assignments,
-        PRLIMIT, *limits.prlimit_args(), "--", *argv,
+        "--bind",
+        private_dir,
+        INSIDE,
+        "--chdir",
+        "/",
+        "--",
+        SETPRIV,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
+        BWRAP,
+        "--unshare-user",
+        "--disable-userns",
+        "--uid",
+        str(uid),
+        "--gid",
+        str(uid),
+        "--dev-bind",
+        "/",
+        "/",
+        "--die-with-parent",
+        "--chdir",
+        "/",
+        "--",
+        ENV,
+        "-i",
+        f"--chdir={INSIDE}",
+        "--",
+        *assignments,
+        PRLIMIT,
+        *limits.prlimit_args(),
+        "--",
+        *argv,
     ]
 
 
-_PROBE_CODE = ("import os, socket\n"
-               "assert os.getuid() not in (0, -1), 'runs as root'\n"
-               "assert [n for _, n in socket.if_nameindex()] == ['lo'], 'network is shared'\n"
-               "print('ok')\n")
+_PROBE_CODE = (
+    "import os, socket\n"
+    "assert os.getuid() not in (0, -1), 'runs as root'\n"
+    "assert [n for _, n in socket.if_nameindex()] == ['lo'], 'network is shared'\n"
+    "print('ok')\n"
+)
 _reasons = {}
 _reasons_lock = threading.Lock()
 
@@ -219,26 +325,26 @@ def unavailable_reason():
 def _probe():
     if not sys.platform.startswith("linux"):
         return f"the sandbox needs Linux namespaces, this is {sys.platform}"
-    for name, path in (("bubblewrap (bwrap)", BWRAP), ("setpriv", SETPRIV), ("prlimit", PRLIMIT),
-                       ("env", ENV)):
+    for name, path in (("bubblewrap (bwrap)", BWRAP), ("setpriv", SETPRIV), ("prlimit", PRLIMIT), ("env", ENV)):
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            return (f"{name} not found at {path} "
-                    "(Debian/Ubuntu: apt-get install bubblewrap util-linux coreutils)")
+            return f"{name} not found at {path} (Debian/Ubuntu: apt-get install bubblewrap util-linux coreutils)"
     if os.geteuid() != 0:
-        return ("the sandbox runs student code under a dedicated uid per slot, which needs a "
-                f"grader running as root; this one runs as uid {os.geteuid()}")
+        return (
+            "the sandbox runs student code under a dedicated uid per slot, which needs a "
+            f"grader running as root; this one runs as uid {os.geteuid()}"
+        )
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as tmp:
         _hand_over(tmp, _PROBE_UID)
-        cmd = _sandboxed([sys.executable, "-I", "-c", _PROBE_CODE], tmp, ["PATH=/usr/bin:/bin"],
-                         Limits(), (), _PROBE_UID)
+        cmd = _sandboxed(
+            [sys.executable, "-I", "-c", _PROBE_CODE], tmp, ["PATH=/usr/bin:/bin"], Limits(), (), _PROBE_UID
+        )
         try:
             done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"a trial sandboxed command could not run: {exc}"
     if done.returncode != 0 or done.stdout.strip() != b"ok":
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return (f"a trial sandboxed command failed (exit {done.returncode}): "
-                f"{lines[-1] if lines else 'no message'}")
+        return f"a trial sandboxed command failed (exit {done.returncode}): {lines[-1] if lines else 'no message'}"
     return None
 
 
@@ -271,8 +377,10 @@ def main(args=None):
         return 1
     plain, boxed = measure_overhead()
     print(f"sandbox works (bwrap {BWRAP}, uids {UID_BASE}..{UID_BASE + MAX_SLOTS - 1})")
-    print(f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed "
-          f"(+{(boxed - plain) * 1000:.0f} ms per run)")
+    print(
+        f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed "
+        f"(+{(boxed - plain) * 1000:.0f} ms per run)"
+    )
     return 0
 
 

@@ -8,13 +8,14 @@ Values come, last one winning, from: the defaults below; the course's ``nbgrader
     settings = load_settings(root, workers=4)   # -> Settings
     settings.limits                              # -> sandbox.Limits for each sandboxed process
 """
+
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .sandbox import Limits
 
 CONFIG_FILE = "nbgrader_config.py"
-SECTION = "CourseGrader"   # c.CourseGrader.<setting> in nbgrader_config.py
+SECTION = "CourseGrader"  # c.CourseGrader.<setting> in nbgrader_config.py
 
 
 def setting(default, help):
@@ -24,12 +25,16 @@ def setting(default, help):
 @dataclass(frozen=True)
 class Settings:
     course_id: str = setting("course", "the nbgrader course id (nbgrader: CourseDirectory.course_id)")
-    db_url: str = setting("", "gradebook URL, e.g. postgresql://user@host/db "
-                              "(nbgrader: CourseDirectory.db_url; default sqlite:///<course>/gradebook.db)")
+    db_url: str = setting(
+        "",
+        "gradebook URL, e.g. postgresql://user@host/db "
+        "(nbgrader: CourseDirectory.db_url; default sqlite:///<course>/gradebook.db)",
+    )
     cell_timeout: float = setting(120.0, "seconds one cell may run (nbgrader: Execute.timeout)")
     workers: int = setting(2, "submissions graded at once on this machine")
-    scheduler: str = setting("", "address of a Dask scheduler whose workers see the course folder "
-                                 "(default: local processes)")
+    scheduler: str = setting(
+        "", "address of a Dask scheduler whose workers see the course folder (default: local processes)"
+    )
     unsandboxed: bool = setting(False, "run student code WITHOUT the sandbox (only where none can be set up)")
     limits: Limits = field(default_factory=Limits, metadata={"help": "per-process limits (sandbox.Limits)"})
 
@@ -56,10 +61,14 @@ def _from_config_file(root):
     if not path.exists():
         return {}
     from traitlets.config.loader import PyFileConfigLoader
+
     config = PyFileConfigLoader(CONFIG_FILE, path=str(path.parent)).load_config()
     found = dict(config[SECTION]) if SECTION in config else {}
-    nbgrader_names = {("CourseDirectory", "course_id"): "course_id", ("CourseDirectory", "db_url"): "db_url",
-                      ("Execute", "timeout"): "cell_timeout"}
+    nbgrader_names = {
+        ("CourseDirectory", "course_id"): "course_id",
+        ("CourseDirectory", "db_url"): "db_url",
+        ("Execute", "timeout"): "cell_timeout",
+    }
     for (section, name), ours in nbgrader_names.items():
         if section in config and name in config[section]:
             found[ours] = config[section][name]

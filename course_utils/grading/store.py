@@ -42,6 +42,7 @@ Use one ``Store`` per process (or thread); it reconnects by itself after a fork.
 
 Importing this module is cheap: nbgrader (~3 s) and SQLAlchemy are imported on first use.
 """
+
 import csv
 import json
 import math
@@ -57,23 +58,35 @@ from .settings import Settings
 
 STATUS_TABLE = "course_grading_status"
 STATUSES = ("graded", "failed")
-LOCK_TIMEOUT = 30.0   # seconds SQLite waits for the write lock before "database is locked"
-ATTEMPTS = 8          # transactions tried before giving up on lock / race errors
+LOCK_TIMEOUT = 30.0  # seconds SQLite waits for the write lock before "database is locked"
+ATTEMPTS = 8  # transactions tried before giving up on lock / race errors
 
-CSV_COLUMNS = ["assignment", "student", "status", "reason", "auto_score", "max_auto_score",
-               "manual_score", "score", "max_score", "needs_manual_grade", "flags",
-               "submission_hash", "updated_at"]
+CSV_COLUMNS = [
+    "assignment",
+    "student",
+    "status",
+    "reason",
+    "auto_score",
+    "max_auto_score",
+    "manual_score",
+    "score",
+    "max_score",
+    "needs_manual_grade",
+    "flags",
+    "submission_hash",
+    "updated_at",
+]
 
 
 @dataclass
 class SubmissionResult:
     assignment: str
     student: str
-    status: str                 # "graded" or "failed"
-    reason: str = ""            # why failed / what went wrong (empty when graded cleanly)
-    scores: dict = field(default_factory=dict)   # notebook -> {grade_id: points or None}
-    flags: list = field(default_factory=list)     # integrity flags, human-readable strings
-    submission_hash: str = ""   # sha256 of the submitted files, to skip unchanged work on rerun
+    status: str  # "graded" or "failed"
+    reason: str = ""  # why failed / what went wrong (empty when graded cleanly)
+    scores: dict = field(default_factory=dict)  # notebook -> {grade_id: points or None}
+    flags: list = field(default_factory=list)  # integrity flags, human-readable strings
+    submission_hash: str = ""  # sha256 of the submitted files, to skip unchanged work on rerun
 
 
 class GradebookError(LookupError):
@@ -88,16 +101,18 @@ def _status_table():
     global _TABLE
     if _TABLE is None:
         from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
+
         _TABLE = Table(
-            STATUS_TABLE, MetaData(),
+            STATUS_TABLE,
+            MetaData(),
             Column("assignment", String(128), primary_key=True),
             Column("student", String(128), primary_key=True),
             Column("status", String(16), nullable=False),
             Column("reason", Text, nullable=False, default=""),
-            Column("flags", Text, nullable=False, default="[]"),           # JSON list of strings
+            Column("flags", Text, nullable=False, default="[]"),  # JSON list of strings
             Column("submission_hash", String(128), nullable=False, default=""),
-            Column("scores", Text, nullable=False, default="{}"),          # JSON, as given (None kept)
-            Column("updated_at", DateTime(), nullable=False),               # UTC
+            Column("scores", Text, nullable=False, default="{}"),  # JSON, as given (None kept)
+            Column("updated_at", DateTime(), nullable=False),  # UTC
         )
     return _TABLE
 
@@ -106,8 +121,9 @@ def _retryable(exc):
     """Lock timeouts, serialisation failures and lost insert races: worth a fresh transaction."""
     from nbgrader.api import InvalidEntry
     from sqlalchemy.exc import IntegrityError, OperationalError
+
     if isinstance(exc, (IntegrityError, InvalidEntry)):
-        return True   # another writer created the same student/submission/status row first
+        return True  # another writer created the same student/submission/status row first
     if isinstance(exc, OperationalError):
         text = str(exc).lower()
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
@@ -124,7 +140,7 @@ class Store:
 
     def __init__(self, db_url: str, course_id: str = Settings.course_id):
         self.db_url = db_url
-        self.course_id = course_id   # as in nbgrader_config.py; only matters for a fresh gradebook
+        self.course_id = course_id  # as in nbgrader_config.py; only matters for a fresh gradebook
         self._gradebook = None
         self._pid = None
         self._lock = threading.Lock()
@@ -134,7 +150,7 @@ class Store:
     def _gb(self):
         """The open Gradebook (created on first use, reopened in a forked child)."""
         if self._gradebook is not None and self._pid != os.getpid():
-            self._gradebook.engine.dispose(close=False)   # the parent's connections stay the parent's
+            self._gradebook.engine.dispose(close=False)  # the parent's connections stay the parent's
             self._gradebook = None
         if self._gradebook is None:
             self._gradebook = self._retry(self._open)
@@ -148,14 +164,16 @@ class Store:
         from sqlalchemy.schema import CreateTable
 
         url = make_url(self.db_url)
-        if url.drivername == "postgresql":   # psycopg 3 (the `grading` extra), also on SQLAlchemy 2.0
+        if url.drivername == "postgresql":  # psycopg 3 (the `grading` extra), also on SQLAlchemy 2.0
             url = url.set(drivername="postgresql+psycopg")
         sqlite = url.get_backend_name() == "sqlite"
         if sqlite:
             path = url.database
             if not path or path == ":memory:" or not Path(path).is_file():
-                raise GradebookError(f"no gradebook at {self.db_url}: run `nbgrader generate_assignment` "
-                                     "first (and give an absolute sqlite:////path URL)")
+                raise GradebookError(
+                    f"no gradebook at {self.db_url}: run `nbgrader generate_assignment` "
+                    "first (and give an absolute sqlite:////path URL)"
+                )
         else:
             probe = create_engine(url)
             try:
@@ -163,8 +181,10 @@ class Store:
             finally:
                 probe.dispose()
             if not exists:
-                raise GradebookError(f"no nbgrader gradebook in {url.render_as_string(hide_password=True)}: "
-                                     "run `nbgrader generate_assignment` with this db_url first")
+                raise GradebookError(
+                    f"no nbgrader gradebook in {url.render_as_string(hide_password=True)}: "
+                    "run `nbgrader generate_assignment` with this db_url first"
+                )
         gradebook = Gradebook(url.render_as_string(hide_password=False), course_id=self.course_id)
         engine = gradebook.engine
         if sqlite:
@@ -187,7 +207,7 @@ class Store:
             with engine.connect().execution_options(course_write=True) as connection, connection.begin():
                 connection.execute(CreateTable(_status_table(), if_not_exists=True))
         except BaseException:
-            gradebook.close()   # (two processes creating the table at once: retried by the caller)
+            gradebook.close()  # (two processes creating the table at once: retried by the caller)
             raise
         return gradebook
 
@@ -198,7 +218,7 @@ class Store:
             except Exception as exc:  # noqa: BLE001 -- filtered just below
                 if attempt == ATTEMPTS - 1 or not _retryable(exc):
                     raise
-                time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
 
     def close(self):
         """Release the database connections (also done by ``with Store(...)``)."""
@@ -229,14 +249,15 @@ class Store:
 
         own_session = gradebook.db
         with gradebook.engine.connect().execution_options(course_write=True) as connection:
-            transaction = connection.begin()   # SQLite: BEGIN IMMEDIATE, waits for the write lock
-            gradebook.db = scoped_session(sessionmaker(bind=connection, autoflush=True,
-                                                       join_transaction_mode="create_savepoint"))
+            transaction = connection.begin()  # SQLite: BEGIN IMMEDIATE, waits for the write lock
+            gradebook.db = scoped_session(
+                sessionmaker(bind=connection, autoflush=True, join_transaction_mode="create_savepoint")
+            )
             try:
                 self._write_grades(gradebook, result)
-                gradebook.db.commit()   # releases the savepoint: nothing is committed yet
+                gradebook.db.commit()  # releases the savepoint: nothing is committed yet
                 self._write_status(connection, result)
-                transaction.commit()    # the one COMMIT: grades and status together, or neither
+                transaction.commit()  # the one COMMIT: grades and status together, or neither
             except BaseException:
                 transaction.rollback()
                 raise
@@ -250,37 +271,37 @@ class Store:
         try:
             assignment = gradebook.find_assignment(result.assignment)
         except MissingEntry:
-            raise GradebookError(f"assignment {result.assignment!r} is not in the gradebook {self.db_url}: "
-                                 f"run `nbgrader generate_assignment {result.assignment}` first") from None
-        cells = {notebook.name: {cell.name: cell for cell in notebook.grade_cells}
-                 for notebook in assignment.notebooks}
+            raise GradebookError(
+                f"assignment {result.assignment!r} is not in the gradebook {self.db_url}: "
+                f"run `nbgrader generate_assignment {result.assignment}` first"
+            ) from None
+        cells = {notebook.name: {cell.name: cell for cell in notebook.grade_cells} for notebook in assignment.notebooks}
         self._check_scores(result, cells)
 
         try:
             submission = gradebook.find_submission(result.assignment, result.student)
         except MissingEntry:
             if result.status != "graded":
-                return    # a failed submission is recorded in the status table only
+                return  # a failed submission is recorded in the status table only
             try:
                 gradebook.find_student(result.student)
             except MissingEntry:
                 gradebook.add_student(result.student)
-            with gradebook.db.no_autoflush:   # nbgrader builds the whole tree, then adds it
+            with gradebook.db.no_autoflush:  # nbgrader builds the whole tree, then adds it
                 submission = gradebook.add_submission(result.assignment, result.student)
 
         for notebook in assignment.notebooks:
             given = result.scores.get(notebook.name, {})
             for name, cell in cells[notebook.name].items():
                 if result.status != "graded" and name not in given:
-                    continue   # failed: only what the grader did determine
+                    continue  # failed: only what the grader did determine
                 points = given.get(name)
                 try:
                     grade = gradebook.find_grade(name, notebook.name, result.assignment, result.student)
                 except MissingEntry:
                     # a grade cell added to the assignment after this submission was created
                     try:
-                        submitted = gradebook.find_submission_notebook(
-                            notebook.name, result.assignment, result.student)
+                        submitted = gradebook.find_submission_notebook(notebook.name, result.assignment, result.student)
                     except MissingEntry:
                         submitted = SubmittedNotebook(notebook=notebook, assignment=submission)
                         gradebook.db.add(submitted)
@@ -294,19 +315,29 @@ class Store:
         """Every notebook and grade id must exist; points are None or within [0, max_score]."""
         for notebook, given in result.scores.items():
             if notebook not in cells:
-                raise GradebookError(f"{result.assignment} has no notebook {notebook!r} in the gradebook "
-                                     f"(notebooks: {sorted(cells)}; give names without .ipynb)")
+                raise GradebookError(
+                    f"{result.assignment} has no notebook {notebook!r} in the gradebook "
+                    f"(notebooks: {sorted(cells)}; give names without .ipynb)"
+                )
             for name, points in given.items():
                 if name not in cells[notebook]:
-                    raise GradebookError(f"{result.assignment}/{notebook} has no grade cell {name!r} "
-                                         f"(grade cells: {sorted(cells[notebook])})")
+                    raise GradebookError(
+                        f"{result.assignment}/{notebook} has no grade cell {name!r} "
+                        f"(grade cells: {sorted(cells[notebook])})"
+                    )
                 if points is None:
                     continue
                 top = cells[notebook][name].max_score or 0.0
-                if (isinstance(points, bool) or not isinstance(points, (int, float))
-                        or not math.isfinite(points) or not -1e-9 <= points <= top + 1e-9):
-                    raise ValueError(f"{result.student}: {result.assignment}/{notebook}/{name} scored "
-                                     f"{points!r}, outside [0, {top:g}]")
+                if (
+                    isinstance(points, bool)
+                    or not isinstance(points, (int, float))
+                    or not math.isfinite(points)
+                    or not -1e-9 <= points <= top + 1e-9
+                ):
+                    raise ValueError(
+                        f"{result.student}: {result.assignment}/{notebook}/{name} scored "
+                        f"{points!r}, outside [0, {top:g}]"
+                    )
 
     def _write_status(self, connection, result):
         from sqlalchemy import select
@@ -323,8 +354,9 @@ class Store:
         row = connection.execute(select(table).where(key).with_for_update()).mappings().first()
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         if row is None:
-            connection.execute(table.insert().values(assignment=result.assignment, student=result.student,
-                                                     updated_at=now, **values))
+            connection.execute(
+                table.insert().values(assignment=result.assignment, student=result.student, updated_at=now, **values)
+            )
         elif any(row[column] != value for column, value in values.items()):
             connection.execute(table.update().where(key).values(updated_at=now, **values))
 
@@ -338,6 +370,7 @@ class Store:
         """
         from sqlalchemy import create_engine, inspect, select
         from sqlalchemy.engine import make_url
+
         url = make_url(self.db_url)
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
@@ -347,8 +380,11 @@ class Store:
                 return {}
             table = _status_table()
             with engine.connect() as connection:
-                rows = connection.execute(select(table.c.student, table.c.status, table.c.submission_hash)
-                                          .where(table.c.assignment == assignment)).all()
+                rows = connection.execute(
+                    select(table.c.student, table.c.status, table.c.submission_hash).where(
+                        table.c.assignment == assignment
+                    )
+                ).all()
         finally:
             engine.dispose()
         return {student: {"status": status, "submission_hash": digest} for student, status, digest in rows}
@@ -360,11 +396,19 @@ class Store:
         automatic ones), ``None`` when there is no submission (a failed first attempt).
         """
         rows = self._read([assignment])
-        return {row["student"]: {"status": row["status"], "reason": row["reason"],
-                                 "score": row["score"], "max_score": row["max_score"],
-                                 "flags": row["flags"], "submission_hash": row["submission_hash"],
-                                 "updated_at": row["updated_at"]}
-                for row in rows if row["status"] != "unrecorded"}
+        return {
+            row["student"]: {
+                "status": row["status"],
+                "reason": row["reason"],
+                "score": row["score"],
+                "max_score": row["max_score"],
+                "flags": row["flags"],
+                "submission_hash": row["submission_hash"],
+                "updated_at": row["updated_at"],
+            }
+            for row in rows
+            if row["status"] != "unrecorded"
+        }
 
     def export_csv(self, path, assignments=None) -> None:
         """One row per (assignment, student): the status table joined with the gradebook's scores.
@@ -384,14 +428,23 @@ class Store:
                 status = row["status"]
                 if status == "failed":
                     status = f"failed: {row['reason'] or '(no reason given)'}"
-                writer.writerow([
-                    row["assignment"], row["student"], status, row["reason"],
-                    _number(row["auto_score"]), _number(row["max_auto_score"]),
-                    _number(row["manual_score"]), _number(row["score"]), _number(row["max_score"]),
-                    "" if row["needs_manual_grade"] is None else ("yes" if row["needs_manual_grade"] else "no"),
-                    ";".join(row["flags"]), row["submission_hash"],
-                    row["updated_at"].isoformat() if row["updated_at"] else "",
-                ])
+                writer.writerow(
+                    [
+                        row["assignment"],
+                        row["student"],
+                        status,
+                        row["reason"],
+                        _number(row["auto_score"]),
+                        _number(row["max_auto_score"]),
+                        _number(row["manual_score"]),
+                        _number(row["score"]),
+                        _number(row["max_score"]),
+                        "" if row["needs_manual_grade"] is None else ("yes" if row["needs_manual_grade"] else "no"),
+                        ";".join(row["flags"]),
+                        row["submission_hash"],
+                        row["updated_at"].isoformat() if row["updated_at"] else "",
+                    ]
+                )
 
     def _read(self, assignments):
         """Status rows merged with gradebook totals, sorted by (assignment, student)."""
@@ -408,18 +461,25 @@ class Store:
             status_query = select(table)
             max_query = select(Assignment.name, Assignment.max_score, Assignment.max_score_gradecell)
             grade_query = (
-                select(Assignment.name, SubmittedAssignment.student_id,
-                       func.sum(Grade.auto_score), func.sum(Grade.manual_score),
-                       func.count(Grade.manual_score), func.sum(Grade.score),
-                       func.max(case((Grade.needs_manual_grade, 1), else_=0)))
+                select(
+                    Assignment.name,
+                    SubmittedAssignment.student_id,
+                    func.sum(Grade.auto_score),
+                    func.sum(Grade.manual_score),
+                    func.count(Grade.manual_score),
+                    func.sum(Grade.score),
+                    func.max(case((Grade.needs_manual_grade, 1), else_=0)),
+                )
                 .select_from(Grade)
                 .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
                 .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
                 .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                .group_by(Assignment.name, SubmittedAssignment.student_id))
+                .group_by(Assignment.name, SubmittedAssignment.student_id)
+            )
             # submissions without any grade row still count as submissions
-            submitted_query = (select(Assignment.name, SubmittedAssignment.student_id)
-                               .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id))
+            submitted_query = select(Assignment.name, SubmittedAssignment.student_id).join(
+                Assignment, Assignment.id == SubmittedAssignment.assignment_id
+            )
             if assignments is not None:
                 names = list(assignments)
                 status_query = status_query.where(table.c.assignment.in_(names))
@@ -443,14 +503,21 @@ class Store:
                 manual = manual if manual_count else None
                 needs = bool(needs)
             updated = status.updated_at.replace(tzinfo=timezone.utc) if status is not None else None
-            rows.append({
-                "assignment": key[0], "student": key[1],
-                "status": status.status if status is not None else "unrecorded",
-                "reason": status.reason if status is not None else "",
-                "flags": json.loads(status.flags) if status is not None else [],
-                "submission_hash": status.submission_hash if status is not None else "",
-                "updated_at": updated,
-                "auto_score": auto, "manual_score": manual, "score": score, "needs_manual_grade": needs,
-                "max_score": top, "max_auto_score": top_cells,
-            })
+            rows.append(
+                {
+                    "assignment": key[0],
+                    "student": key[1],
+                    "status": status.status if status is not None else "unrecorded",
+                    "reason": status.reason if status is not None else "",
+                    "flags": json.loads(status.flags) if status is not None else [],
+                    "submission_hash": status.submission_hash if status is not None else "",
+                    "updated_at": updated,
+                    "auto_score": auto,
+                    "manual_score": manual,
+                    "score": score,
+                    "needs_manual_grade": needs,
+                    "max_score": top,
+                    "max_auto_score": top_cells,
+                }
+            )
         return rows

@@ -9,6 +9,7 @@ that runs in the student's process needs no expected values, and must not have t
 2. drops assignments whose names are then used by nothing else (``W_ref = ...``);
 3. drops comments (the reference derivations live there) by re-printing the code.
 """
+
 import ast
 from collections import Counter
 
@@ -24,8 +25,11 @@ def _checker_names(tree):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 call = item.context_expr
-                if (isinstance(call, ast.Call) and getattr(call.func, "id", getattr(call.func, "attr", ""))
-                        == "checking" and isinstance(item.optional_vars, ast.Name)):
+                if (
+                    isinstance(call, ast.Call)
+                    and getattr(call.func, "id", getattr(call.func, "attr", "")) == "checking"
+                    and isinstance(item.optional_vars, ast.Name)
+                ):
                     names.add(item.optional_vars.id)
     return names
 
@@ -37,10 +41,14 @@ class _StripExpected(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
-        if (isinstance(func, ast.Attribute) and func.attr in EXPECTED_ARGUMENT
-                and isinstance(func.value, ast.Name) and func.value.id in self.checkers):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in EXPECTED_ARGUMENT
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.checkers
+        ):
             position, keyword = EXPECTED_ARGUMENT[func.attr]
-            if len(node.args) > position and not any(isinstance(a, ast.Starred) for a in node.args[:position + 1]):
+            if len(node.args) > position and not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
                 node.args[position] = ast.Constant(None)
             for kw in node.keywords:
                 if kw.arg == keyword:

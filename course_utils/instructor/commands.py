@@ -1,4 +1,5 @@
 """The course folder, and stock nbgrader commands run in it."""
+
 import os
 import subprocess
 import sys

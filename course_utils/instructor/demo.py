@@ -15,6 +15,7 @@ Example submissions live in ``examples/<assignment>/<student>/``:
 - ``tags.json`` (optional): ``{grade_id: [tag, ...]}`` cell tags a student added;
 - ``expected.json``: the test cells that must fail, ``{"fail": [grade_id, ...]}``.
 """
+
 import csv
 import json
 import shutil
@@ -39,9 +40,11 @@ def release(root, assignment, scratch_gradebook=False):
         try:
             return nbgrader(root, "generate_assignment", assignment, "--force")
         except subprocess.CalledProcessError:
-            sys.exit(f"generate_assignment failed (see above). If it says cells cannot be added or removed "
-                     f"because of submissions, source/{assignment} changed after grading: grade with the old "
-                     f"release, or discard the demo's grades with `make clean` and rerun.")
+            sys.exit(
+                f"generate_assignment failed (see above). If it says cells cannot be added or removed "
+                f"because of submissions, source/{assignment} changed after grading: grade with the old "
+                f"release, or discard the demo's grades with `make clean` and rerun."
+            )
     with tempfile.TemporaryDirectory() as scratch:
         nbgrader(root, "generate_assignment", assignment, "--force", f"--db=sqlite:///{scratch}/gradebook.db")
 
@@ -53,8 +56,11 @@ def example_students(root, assignment):
 
 def _answer_cells(nb):
     """grade_id -> source of each answer cell, with nbgrader's solution markers removed."""
-    return {cell.metadata.nbgrader.grade_id: without_markers(cell.source).rstrip("\n")
-            for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    return {
+        cell.metadata.nbgrader.grade_id: without_markers(cell.source).rstrip("\n")
+        for cell in nb.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
 
 
 def build_submission(root, assignment, example):
@@ -73,8 +79,9 @@ def build_submission(root, assignment, example):
     tags = json.loads((example / "tags.json").read_text()) if (example / "tags.json").exists() else {}
     for released in sorted((root / "release" / assignment).glob("*.ipynb")):
         nb = nbformat.read(released, as_version=4)
-        answers = _answer_cells(nbformat.read(root / "source" / assignment / released.name, 4)) \
-            if origin == "source" else {}
+        answers = (
+            _answer_cells(nbformat.read(root / "source" / assignment / released.name, 4)) if origin == "source" else {}
+        )
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in replacements:
@@ -128,8 +135,9 @@ def score_table(root, assignment):
         got = sum(score for score, _ in cells.values())
         out_of = sum(points for _, points in cells.values())
         failed = [gid for gid, (score, points) in cells.items() if score < points]
-        lines.append(f"{student:<{width}} {f'{got:.1f}/{out_of:.1f}':>11} {total:>12}  "
-                     f"{failed_summary(failed, len(cells))}")
+        lines.append(
+            f"{student:<{width}} {f'{got:.1f}/{out_of:.1f}':>11} {total:>12}  {failed_summary(failed, len(cells))}"
+        )
     return "\n".join(lines)
 
 
@@ -143,8 +151,10 @@ def run_all(root, assignments):
     for assignment in assignments:
         print(f"\n== {assignment}: automatic points (manual questions are pending) ==")
         print(score_table(root, assignment))
-    print(f"\nfeedback HTML: {root / 'feedback'}/<student>/<assignment>/\ngrades: {root / 'grades.csv'}"
-          f"\nreport: {write_report(root, assignments)}")
+    print(
+        f"\nfeedback HTML: {root / 'feedback'}/<student>/<assignment>/\ngrades: {root / 'grades.csv'}"
+        f"\nreport: {write_report(root, assignments)}"
+    )
 
 
 def main(argv=None):

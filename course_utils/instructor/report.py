@@ -7,6 +7,7 @@ changed tags or metadata, edited test cells, unreadable or missing notebooks).
 
     python -m course_utils.instructor.report ps1 [ps2 ...]      # in the course folder
 """
+
 import base64
 import html
 import io
@@ -22,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 @dataclass
 class StudentResult:
     student: str
-    scores: dict = field(default_factory=dict)   # grade_id -> (auto score or None, max points)
+    scores: dict = field(default_factory=dict)  # grade_id -> (auto score or None, max points)
     pending_manual: int = 0
     flags: list = field(default_factory=list)
 
@@ -49,6 +50,7 @@ def integrity_flags(root, submitted, released):
     submitted path that is not a plain file (a link, a FIFO...) is unreadable.
     """
     from ..grading.assemble import UnreadableNotebook, read_notebook, read_submitted_notebook, submission_flags
+
     name = Path(submitted).name
     try:
         cells = read_submitted_notebook(root, submitted)
@@ -103,8 +105,9 @@ def distribution_plot(results):
     questions = list(dict.fromkeys(gid for r in graded for gid in r.scores))  # notebook order
     fig = Figure(figsize=(10, max(2.5, 0.32 * len(questions) + 1)), dpi=90)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-    shares = [np.mean([r.scores[q][0] == r.scores[q][1] for r in graded if q in r.scores]) if graded else 0
-              for q in questions]
+    shares = [
+        np.mean([r.scores[q][0] == r.scores[q][1] for r in graded if q in r.scores]) if graded else 0 for q in questions
+    ]
     left.barh(questions, shares, color="tab:blue")
     left.set(xlim=(0, 1), xlabel="share of graded students with full marks", title="per question")
     left.invert_yaxis()
@@ -117,20 +120,28 @@ def distribution_plot(results):
 
 def render(assignments_results):
     """HTML page for {assignment: {student: StudentResult}}."""
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>",
-             "<style>body{font-family:sans-serif;margin:2em} td,th{padding:3px 10px;text-align:left}"
-             " .bad{color:#b00;font-weight:bold} table{border-collapse:collapse}"
-             " tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>Grading report</h1>"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>",
+        "<style>body{font-family:sans-serif;margin:2em} td,th{padding:3px 10px;text-align:left}"
+        " .bad{color:#b00;font-weight:bold} table{border-collapse:collapse}"
+        " tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>Grading report</h1>",
+    ]
     for assignment, results in assignments_results.items():
         failed = [r.student for r in results.values() if r.status != "graded"]
         flagged = [r.student for r in results.values() if r.flags]
-        parts.append(f"<h2>{html.escape(assignment)}</h2><p>{len(results)} submissions; "
-                     f"<span class='bad'>{len(failed)} failed to grade</span>; "
-                     f"<span class='bad'>{len(flagged)} with integrity flags</span></p>")
-        parts.append(f"<img alt='score distribution of {html.escape(assignment)}' "
-                     f"src='data:image/png;base64,{distribution_plot(results)}'>")
-        parts.append("<table><tr><th>student</th><th>automatic</th><th>manual pending</th>"
-                     "<th>status</th><th>failed tests</th><th>integrity flags</th></tr>")
+        parts.append(
+            f"<h2>{html.escape(assignment)}</h2><p>{len(results)} submissions; "
+            f"<span class='bad'>{len(failed)} failed to grade</span>; "
+            f"<span class='bad'>{len(flagged)} with integrity flags</span></p>"
+        )
+        parts.append(
+            f"<img alt='score distribution of {html.escape(assignment)}' "
+            f"src='data:image/png;base64,{distribution_plot(results)}'>"
+        )
+        parts.append(
+            "<table><tr><th>student</th><th>automatic</th><th>manual pending</th>"
+            "<th>status</th><th>failed tests</th><th>integrity flags</th></tr>"
+        )
         for r in results.values():
             got = sum(s or 0 for s, _ in r.scores.values())
             out_of = sum(p for _, p in r.scores.values())
@@ -140,7 +151,8 @@ def render(assignments_results):
                 f"<tr><td>{html.escape(r.student)}</td><td>{got:g}/{out_of:g}</td><td>{r.pending_manual}</td>"
                 f"<td class='{'' if r.status == 'graded' else 'bad'}'>{status}</td>"
                 f"<td>{html.escape(failed_summary(failing, len(r.scores)))}</td>"
-                f"<td class='bad'>{html.escape('; '.join(r.flags))}</td></tr>")
+                f"<td class='bad'>{html.escape('; '.join(r.flags))}</td></tr>"
+            )
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -155,4 +167,5 @@ def write_report(root, assignments):
 
 if __name__ == "__main__":
     from .commands import course_root
+
     print(f"report: {write_report(course_root(), sys.argv[1:])}")

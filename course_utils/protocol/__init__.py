@@ -31,6 +31,7 @@ Environment contract (the grader sets these for each sandboxed run):
                             training cells run a short budget
 ==========================  ===============================================================
 """
+
 import os
 from dataclasses import dataclass, field
 
@@ -53,29 +54,33 @@ def check_mode():
 @dataclass(frozen=True)
 class CheckKind:
     """One kind of check: its ``Checker`` method, its expected argument, its records, its judge."""
-    name: str                  # the record's "kind"
-    method: str                # the Checker method a test cell calls
-    expected_argument: tuple   # (position, keyword) of the expected value in that call, or ()
-    student_fields: tuple      # values the student's (probe) run records
-    reference_fields: tuple    # values the reference (judge) run records
-    judge: object              # judge(**student values, **reference values); raises Mismatch
+
+    name: str  # the record's "kind"
+    method: str  # the Checker method a test cell calls
+    expected_argument: tuple  # (position, keyword) of the expected value in that call, or ()
+    student_fields: tuple  # values the student's (probe) run records
+    reference_fields: tuple  # values the reference (judge) run records
+    judge: object  # judge(**student values, **reference values); raises Mismatch
 
 
-KINDS = {kind.name: kind for kind in (
-    CheckKind("true", "true", (), ("got", "message"), (), judges.true),
-    CheckKind("equal", "equal", (2, "expected"), ("got",), ("expected",), judges.equal),
-    CheckKind("close", "close", (2, "expected"), ("got",), ("expected", "rtol", "atol"), judges.close),
-    CheckKind("gradients", "gradients", (), ("analytic",), ("numeric", "used"), judges.gradients),
-    CheckKind("sympy", "sympy_equal", (2, "reference"), ("got",), ("expected", "symbols", "options"),
-              judges.sympy),
-)}
+KINDS = {
+    kind.name: kind
+    for kind in (
+        CheckKind("true", "true", (), ("got", "message"), (), judges.true),
+        CheckKind("equal", "equal", (2, "expected"), ("got",), ("expected",), judges.equal),
+        CheckKind("close", "close", (2, "expected"), ("got",), ("expected", "rtol", "atol"), judges.close),
+        CheckKind("gradients", "gradients", (), ("analytic",), ("numeric", "used"), judges.gradients),
+        CheckKind("sympy", "sympy_equal", (2, "reference"), ("got",), ("expected", "symbols", "options"), judges.sympy),
+    )
+}
 
 
 @dataclass
 class RunState:
     """What one notebook process tells the grader besides its outputs (drained per cell)."""
-    records: list = field(default_factory=list)   # check records of the current cell
-    student_id_used: bool = False                 # did any cell ask for the student id?
+
+    records: list = field(default_factory=list)  # check records of the current cell
+    student_id_used: bool = False  # did any cell ask for the student id?
 
 
 RUN = RunState()
@@ -83,8 +88,15 @@ RUN = RunState()
 
 def record(kind, question, what, where, values):
     """Append one check record (values encoded as plain data) to ``RUN.records``."""
-    RUN.records.append({"kind": kind, "question": str(question), "what": str(what), "where": str(where),
-                        **{name: codec.encode(value) for name, value in values.items()}})
+    RUN.records.append(
+        {
+            "kind": kind,
+            "question": str(question),
+            "what": str(what),
+            "where": str(where),
+            **{name: codec.encode(value) for name, value in values.items()},
+        }
+    )
 
 
 def failure_text(question, what, message, where=""):

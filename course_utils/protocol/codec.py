@@ -9,6 +9,7 @@ numbers keep their imaginary part (the judges refuse them with a reason).
 
     encode(value) -> JSON-able            decode(data) -> value
 """
+
 import ast
 import base64
 import math
@@ -35,12 +36,12 @@ class Opaque:
 
 def _array(value):
     import numpy as np
+
     arr = np.array(value, order="C", copy=True)  # ascontiguousarray would make 0-d arrays 1-d
     if arr.dtype.kind not in "biufc" or arr.nbytes > MAX_ARRAY_BYTES:
         return {"__opaque__": f"array of dtype {arr.dtype}, shape {arr.shape}"}
     little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
-    return {"__nd__": little.dtype.str, "shape": list(arr.shape),
-            "data": base64.b64encode(little.tobytes()).decode()}
+    return {"__nd__": little.dtype.str, "shape": list(arr.shape), "data": base64.b64encode(little.tobytes()).decode()}
 
 
 def encode(value, depth=0):
@@ -75,9 +76,10 @@ def decode(data):
     """The value ``encode`` was given (arrays, SymPy, containers); unknown tags -> Opaque."""
     if not isinstance(data, dict):
         return data
-    (tag, body), = list(data.items())[:1] or [("__opaque__", "empty")]
+    ((tag, body),) = list(data.items())[:1] or [("__opaque__", "empty")]
     if tag == "__nd__":
         import numpy as np
+
         raw = base64.b64decode(data["data"])
         return np.frombuffer(raw, dtype=np.dtype(body)).reshape(data["shape"]).copy()
     if tag == "__list__":
@@ -102,9 +104,12 @@ def decode(data):
 def _sympy_names():
     import sympy as sp
     from sympy.functions.elementary.piecewise import ExprCondPair
-    names = {name: obj for name, obj in vars(sp).items()
-             if isinstance(obj, type) and issubclass(obj, (sp.Basic, sp.MatrixBase))
-             or isinstance(obj, sp.Basic)}
+
+    names = {
+        name: obj
+        for name, obj in vars(sp).items()
+        if isinstance(obj, type) and issubclass(obj, (sp.Basic, sp.MatrixBase)) or isinstance(obj, sp.Basic)
+    }
     return names | {"ExprCondPair": ExprCondPair, "true": sp.true, "false": sp.false}
 
 
@@ -118,8 +123,9 @@ def _build(node, names):
         return items if isinstance(node, ast.List) else tuple(items)
     if isinstance(node, ast.Name) and node.id in names:
         return names[node.id]
-    if isinstance(node, ast.Call) and (isinstance(node.func, ast.Call) or
-                                       isinstance(node.func, ast.Name) and node.func.id in names):
+    if isinstance(node, ast.Call) and (
+        isinstance(node.func, ast.Call) or isinstance(node.func, ast.Name) and node.func.id in names
+    ):
         function = _build(node.func, names)  # a SymPy class, or Function('f') for f(x)
         args = [_build(a, names) for a in node.args]
         kwargs = {k.arg: _build(k.value, names) for k in node.keywords if k.arg}
@@ -132,6 +138,7 @@ def parse_srepr(text):
     import sympy as sp
 
     from ..symbolic import check_powers
+
     if len(text) > MAX_SYMPY_CHARS:
         raise ValueError(f"expression text longer than {MAX_SYMPY_CHARS} characters")
     tree = ast.parse(text, mode="eval").body

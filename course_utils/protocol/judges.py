@@ -15,6 +15,7 @@ What each accepts:
   reference sampled away from kinks (``gradcheck.rel_error`` below ``PASS_THRESHOLD``).
 - ``true``: a truthy condition.
 """
+
 import numpy as np
 
 
@@ -24,8 +25,7 @@ class Mismatch(Exception):
 
 def describe(value, limit=200):
     """A short printable form of a value for messages."""
-    text = np.array2string(value, precision=6, threshold=20) if isinstance(value, np.ndarray) \
-        else repr(value)
+    text = np.array2string(value, precision=6, threshold=20) if isinstance(value, np.ndarray) else repr(value)
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
@@ -61,13 +61,15 @@ def close(got, expected, rtol=1e-7, atol=1e-12):
         raise Mismatch(f"got non-finite values (inf or NaN): {describe(got)}")
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
         err = np.max(np.abs(got - expected) / (np.abs(expected) + atol))
-        raise Mismatch(f"expected {describe(expected)}, got {describe(got)} "
-                       f"(max relative error {err:.2e} > {rtol:.0e})")
+        raise Mismatch(
+            f"expected {describe(expected)}, got {describe(got)} (max relative error {err:.2e} > {rtol:.0e})"
+        )
 
 
 def gradients(analytic, numeric, used, table=""):
     """analytic, numeric, used: name -> array (the gradient, central differences, mask)."""
     from ..gradcheck import PASS_THRESHOLD, rel_error
+
     if not isinstance(analytic, dict) or not numeric:
         raise Mismatch("no gradients were given")
     failed, errors = [], []
@@ -88,6 +90,7 @@ def gradients(analytic, numeric, used, table=""):
 
 def sympy(got, expected, symbols, options=None):
     from .. import symbolic
+
     if got is None or got is Ellipsis:
         raise Mismatch("no expression given yet")
     result = symbolic.equivalent(got, expected, symbols, **(options or {}))

@@ -4,6 +4,7 @@ Run with `make test-browser`. Needs Debian's chromium (/usr/bin/chromium) and th
 playwright package (no browser download). Screenshots go to $COURSE_SCREENSHOTS or
 ./browser-screenshots/, printed at the start of the run.
 """
+
 import io
 import json
 import os
@@ -31,7 +32,8 @@ ANSWER_1_1 = (
     "hessian_f = sp.hessian(f, (x, y))\n"
     "critical_points = [(s[x], s[y]) for s in sp.solve(grad_f, [x, y], dict=True)]\n"
     "classify = lambda p: 'saddle point' if hessian_f.subs({x: p[0], y: p[1]}).det() < 0 "
-    "else 'local minimum'\n")
+    "else 'local minimum'\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +45,9 @@ def course(tmp_path_factory):
     for name in ("source", "examples"):
         shutil.copytree(REPO / name / "ps1", root / name / "ps1")
     shutil.copy(REPO / "nbgrader_config.py", root)
-    subprocess.run([sys.executable, "-m", "course_utils.instructor.demo", "all", "ps1"], cwd=root, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "course_utils.instructor.demo", "all", "ps1"], cwd=root, check=True, capture_output=True
+    )
     (root / "student").mkdir()
     shutil.copytree(root / "release" / "ps1", root / "student" / "ps1")
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -61,9 +64,18 @@ def lab(course, start_lab):
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -147,8 +159,11 @@ def test_student_runs_the_notebook_moves_a_slider_and_validates(page, lab):
 
 def expected_formgrader_scores():
     """Score column text per example student, from the source points and expected.json."""
-    cells = [c for c in nbformat.read(REPO / "source" / "ps1" / "problem_set_1.ipynb", 4).cells
-             if c.metadata.get("nbgrader", {}).get("grade")]
+    cells = [
+        c
+        for c in nbformat.read(REPO / "source" / "ps1" / "problem_set_1.ipynb", 4).cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    ]
     points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in cells}
     auto = {gid: p for c, (gid, p) in zip(cells, points.items()) if c.cell_type == "code"}
     scores = {}

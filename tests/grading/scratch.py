@@ -1,4 +1,5 @@
 """A scratch course with the `guard` assignment, its submissions, and the grader's command line."""
+
 import json
 import os
 import shutil
@@ -15,15 +16,24 @@ def make_course(root, db_url=None):
     shutil.copytree(REPO / "tests/grading/course/source", root / "source")
     shutil.copy(REPO / "nbgrader_config.py", root)
     db = [f"--db={db_url}"] if db_url else []
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "guard", "--force", *db],
-                   cwd=root, env=ENV, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", "guard", "--force", *db],
+        cwd=root,
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
     return root
 
 
 def solutions_of(source_cells):
     from course_utils.grading.assemble import without_markers
-    return {c["metadata"]["nbgrader"]["grade_id"]: without_markers(c["source"])
-            for c in source_cells if c["metadata"].get("nbgrader", {}).get("solution")}
+
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: without_markers(c["source"])
+        for c in source_cells
+        if c["metadata"].get("nbgrader", {}).get("solution")
+    }
 
 
 def write_submission(root, submission, release_cells, solutions):
@@ -41,10 +51,12 @@ def write_submission(root, submission, release_cells, solutions):
     folder.mkdir(parents=True)
     if content is None:
         return
-    data = content if isinstance(content, bytes) else json.dumps(
-        {"cells": content, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    data = (
+        content
+        if isinstance(content, bytes)
+        else json.dumps({"cells": content, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    )
     (folder / "guard.ipynb").write_bytes(data)
-
 
 
 def submit(root, submissions):
@@ -56,8 +68,14 @@ def submit(root, submissions):
 
 def course(root, *args, timeout=900):
     """Run `python -m course_utils.grading.cli *args` in the course folder."""
-    run = subprocess.run([sys.executable, "-m", "course_utils.grading.cli", *args], cwd=root, env=ENV,
-                         capture_output=True, text=True, timeout=timeout)
+    run = subprocess.run(
+        [sys.executable, "-m", "course_utils.grading.cli", *args],
+        cwd=root,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run
 
@@ -65,6 +83,9 @@ def course(root, *args, timeout=900):
 def gradebook_scores(root, db_url=None, assignment="guard"):
     """student -> grade_id -> auto_score (all notebooks), read with nbgrader's own API."""
     from nbgrader.api import Gradebook
+
     with Gradebook(db_url or f"sqlite:///{root / 'gradebook.db'}", course_id="dl-workbook") as gb:
-        return {s.student.id: {g.name: g.auto_score for nb in s.notebooks for g in nb.grades}
-                for s in gb.find_assignment(assignment).submissions}
+        return {
+            s.student.id: {g.name: g.auto_score for nb in s.notebooks for g in nb.grades}
+            for s in gb.find_assignment(assignment).submissions
+        }

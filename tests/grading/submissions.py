@@ -6,6 +6,7 @@ answer cells (`answers`), tags, metadata, cell list, or the file itself (`edit`)
 test of an attacking submission must keep full marks. Honest submissions answer correctly in
 other ways and must get full marks with no finding at all.
 """
+
 import json
 from dataclasses import dataclass, field
 
@@ -18,11 +19,11 @@ EVERY_TEST = ("test_softmax", "test_dsigma", "test_mse_grad", "test_classify", "
 class Submission:
     name: str
     threat: str = ""
-    zero: tuple = ()                 # tests that must score 0
-    finding: str = ""                # substring of an integrity finding ('' for honest ones)
+    zero: tuple = ()  # tests that must score 0
+    finding: str = ""  # substring of an integrity finding ('' for honest ones)
     answers: dict = field(default_factory=dict)
     tags: dict = field(default_factory=dict)
-    edit: object = None              # function(cells) -> cells, or -> bytes (the file itself), or None (no file)
+    edit: object = None  # function(cells) -> cells, or -> bytes (the file itself), or None (no file)
     status: str = "graded"
 
 
@@ -38,6 +39,7 @@ def _set_meta(grade_id, **changes):
     def edit(cells):
         _cell(cells, grade_id)["metadata"]["nbgrader"].update(changes)
         return cells
+
     return edit
 
 
@@ -45,6 +47,7 @@ def _set_source(grade_id, source):
     def edit(cells):
         _cell(cells, grade_id)["source"] = source
         return cells
+
     return edit
 
 
@@ -54,21 +57,30 @@ def _retype(grade_id):
         cell["cell_type"] = "markdown"
         cell.pop("outputs", None), cell.pop("execution_count", None)
         return cells
+
     return edit
 
 
 def _insert_after(grade_id, source, metadata=None):
     def edit(cells):
         at = cells.index(_cell(cells, grade_id)) + 1
-        cells.insert(at, {"cell_type": "code", "execution_count": None, "metadata": metadata or {},
-                          "outputs": [], "source": source})
+        cells.insert(
+            at,
+            {"cell_type": "code", "execution_count": None, "metadata": metadata or {}, "outputs": [], "source": source},
+        )
         return cells
+
     return edit
 
 
 def _duplicate_test_id(cells):
-    fake = {"cell_type": "code", "execution_count": None, "outputs": [], "source": "pass",
-            "metadata": {"nbgrader": dict(_cell(cells, "test_softmax")["metadata"]["nbgrader"])}}
+    fake = {
+        "cell_type": "code",
+        "execution_count": None,
+        "outputs": [],
+        "source": "pass",
+        "metadata": {"nbgrader": dict(_cell(cells, "test_softmax")["metadata"]["nbgrader"])},
+    }
     cells.insert(cells.index(_cell(cells, "softmax")) + 1, fake)
     return cells
 
@@ -85,168 +97,438 @@ def attacks(root):
         return {"softmax": WRONG_SOFTMAX + "\n" + code}
 
     return [
-        Submission("skip-tag", "tags test cells with skip-execution (stock nbgrader skips them)", ("test_softmax",),
-                   "tags changed", wrong, tags={"test_softmax": ["skip-execution"]}),
-        Submission("patch-assert-allclose", "monkeypatches numpy.testing.assert_allclose", ("test_softmax",),
-                   "patched numpy.testing.assert_allclose",
-                   with_wrong("np.testing.assert_allclose = lambda *a, **k: None")),
-        Submission("patch-np-allclose", "makes numpy.allclose always true", ("test_softmax",),
-                   "patched numpy.allclose", with_wrong("np.allclose = lambda *a, **k: True")),
-        Submission("patch-checker", "replaces Checker.close by a no-op", ("test_softmax", "test_log_sigmoid"),
-                   "patched course_utils.checks.Checker.close",
-                   with_wrong("import course_utils.checks as C\nC.Checker.close = lambda self, *a, **k: None")),
-        Submission("shadow-checking", "defines its own `checking` that accepts everything", EVERY_TEST,
-                   "check records tampered or missing", with_wrong(
-                       "import contextlib\nclass _Yes:\n    def __getattr__(self, name):\n"
-                       "        return lambda *a, **k: None\n@contextlib.contextmanager\n"
-                       "def checking(question, hidden=0):\n    yield _Yes()")),
-        Submission("patch-builtins", "makes builtins.all always true", ("test_dsigma",), "patched builtins.all",
-                   {"dsigma": WRONG_DSIGMA + "\nimport builtins\nbuiltins.all = lambda iterable: True"}),
-        Submission("forge-records", "replaces the probe so every close check reports [0.5, 0.5]",
-                   EVERY_TEST, "patched course_utils.checks.ProbeChecker._check", with_wrong(
-                       "import course_utils.checks as C\n"
-                       "from course_utils.protocol import RUN\nfrom course_utils.protocol.codec import encode\n"
-                       "def _forged(self, kind, what, where, **values):\n"
-                       "    RUN.records.append({'kind': kind, 'question': self.question, 'what': str(what),\n"
-                       "                        'where': '', 'got': encode(np.array([0.5, 0.5]))})\n"
-                       "    self.passed += 1\nC.ProbeChecker._check = _forged")),
-        Submission("input-transformer", "rewrites every later test cell to `pass`", EVERY_TEST,
-                   "changed IPython input transformers", with_wrong(
-                       "get_ipython().input_transformers_cleanup.append(\n"
-                       "    lambda lines: ['pass\\n'] if any('checking' in l for l in lines) else lines)")),
-        Submission("ast-transformer", "an AST transformer that empties test cells", EVERY_TEST,
-                   "changed IPython input transformers", with_wrong(
-                       "import ast\nclass _Empty(ast.NodeTransformer):\n"
-                       "    def visit_Module(self, node):\n"
-                       "        if 'checking' in ast.unparse(node):\n"
-                           "            node.body = [ast.Pass()]\n        return node\n"
-                       "get_ipython().ast_transformers.append(_Empty())")),
-        Submission("settrace", "installs a trace function", ("test_softmax",), "tracing installed",
-                   with_wrong("import sys\nsys.settrace(lambda *a: None)")),
-        Submission("exception-handler", "hides every exception with a custom handler", ("test_softmax",),
-                   "exception handlers", with_wrong(
-                       "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)")),
-        Submission("always-equal", "returns an object equal to everything", ("test_classify",),
-                   "not plain data", {"classify": "class _Any:\n    def __eq__(self, other):\n        return True\n"
-                                                  "    __hash__ = object.__hash__\n"
-                                                  "def classify(H):\n    return _Any()"}),
-        Submission("os-exit", "calls os._exit in an answer cell", ("test_softmax",), "process died",
-                   {"softmax": "import os\nos._exit(0)"}),
-        Submission("sigkill-self", "kills its own process", ("test_softmax",), "signal sent",
-                   {"softmax": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"}),
-        Submission("infinite-loop", "loops forever, ignoring SIGTERM", ("test_softmax",), "timed out",
-                   {"softmax": "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-                               "def softmax(z):\n    while True:\n        pass"}),
-        Submission("fork-bomb", "forks without end", ("test_softmax",), "process forked",
-                   {"softmax": "import os\ndef softmax(z):\n    while True:\n        try:\n            os.fork()\n"
-                               "        except OSError:\n            pass"}),
-        Submission("memory-bomb", "allocates 12 GB", ("test_softmax",), "out of memory",
-                   {"softmax": "def softmax(z):\n    hog = bytearray(12 * 2**30)\n"
-                               "    return np.ones_like(z) / len(z)"}),
-        Submission("print-50mb", "prints 50 MB to hide its failure", ("test_softmax",), "characters more than",
-                   with_wrong("print('x' * (50 * 2**20))")),
-        Submission("raw-write-50mb", "writes 50 MB straight to file descriptor 1", ("test_softmax",),
-                   "bytes directly", with_wrong("import os\nos.write(1, b'x' * (50 * 2**20))")),
-        Submission("big-file", "writes a 200 MB file", ("test_softmax",), "MB of files", with_wrong(
-            "with open('filler.bin', 'wb') as f:\n    for _ in range(200):\n        try:\n"
-            "            f.write(b'0' * 2**20)\n        except OSError:\n            break")),
-        Submission("write-gradebook", "overwrites the course gradebook", ("test_softmax",),
-                   "gradebook.db (write)", with_wrong(
-                       f"for path in ['../../../gradebook.db', {str(root / 'gradebook.db')!r}]:\n"
-                       "    try:\n        open(path, 'w').write('pwned')\n    except OSError:\n        pass")),
-        Submission("read-source", "reads the hidden tests from source/", ("test_softmax",),
-                   "source/guard/guard.ipynb (read)", with_wrong(
-                       f"try:\n    hidden = open({str(root / 'source/guard/guard.ipynb')!r}).read()\n"
-                       "except OSError:\n    hidden = ''")),
-        Submission("read-classmate", "copies another student's submission", ("test_softmax",),
-                   "honest-loops/guard/guard.ipynb (read)", with_wrong(
-                       f"try:\n    other = open({str(root / 'submitted/honest-loops/guard/guard.ipynb')!r}).read()\n"
-                       "except OSError:\n    other = ''")),
-        Submission("network", "opens a socket to the host", ("test_softmax",), "network connection", with_wrong(
-            "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
-            "except OSError:\n    pass")),
-        Submission("subprocess", "starts a shell program", ("test_softmax",), "program started", with_wrong(
-            "import subprocess\ntry:\n    subprocess.run(['cat', '/etc/hostname'], capture_output=True)\n"
-            "except OSError:\n    pass")),
-        Submission("ctypes", "loads libc through ctypes", ("test_softmax",), "ctypes", with_wrong(
-            "import ctypes\nlibc = ctypes.CDLL(None)")),
-        Submission("env-mode", "switches the checks back to in-process verdicts", EVERY_TEST,
-                   "environment variables", with_wrong(
-                       "import os\nos.environ['COURSE_CHECK_MODE'] = ''\nnp.allclose = lambda *a, **k: True")),
-        Submission("forge-channel", "writes fake results on the grader's channel", ("test_softmax",),
-                   "result channel", with_wrong(
-                       "import os\nfd = int(os.environ['COURSE_RESULT_FD'])\n"
-                       "os.write(fd, b'{\"event\": \"done\", \"cell\": 3, \"status\": \"ok\", \"records\": []}\\n')\n"
-                       "os.write(fd, b'all tests passed\\n')")),
-        Submission("forge-start", "forges 'cell started' messages to dodge the cell timeout", ("test_softmax",),
-                   "unexpected 'start' message", {"softmax": (
-                       "import os, time\nfd = int(os.environ['COURSE_RESULT_FD'])\n"
-                       "for i in range(60):\n"
-                       "    os.write(fd, ('{\"event\": \"start\", \"cell\": %d}\\n' % (i % 12)).encode())\n"
-                       "    time.sleep(0.5)")}),
-        Submission("close-channel", "closes the grader's channel", ("test_softmax",), "channel closed early", {
-            "softmax": "import os\nos.close(int(os.environ['COURSE_RESULT_FD']))"}),
-        Submission("patch-json", "patches json.dumps that the runner sends results with", ("test_softmax",),
-                   "patched json.dumps", with_wrong("import json\n_dumps = json.dumps\n"
-                                                    "json.dumps = lambda obj, **k: _dumps(obj, **k)")),
-        Submission("sympy-bomb", "answers with x**(10**8)", ("test_dsigma",), "could not be read",
-                   {"dsigma": "x = sp.Symbol('x')\ndsigma = sp.Pow(x, 10**8)"}),
-        Submission("deleted-test", "deletes its test cell", ("test_softmax",), "deleted", wrong,
-                   edit=_delete("test_softmax")),
-        Submission("duplicated-id", "a fake cell with the test's grade id before the real one", ("test_softmax",),
-                   "duplicated", wrong, edit=_duplicate_test_id),
-        Submission("retyped-test", "turns its test cell into an answer cell", ("test_softmax",),
-                   "nbgrader metadata changed", wrong, edit=_set_meta("test_softmax", solution=True, grade=False)),
-        Submission("points-100", "sets its test cell's points to 100", ("test_classify",),
-                   "nbgrader metadata changed", {"classify": "def classify(H):\n    return 'minimum'"},
-                   edit=_set_meta("test_classify", points=100)),
-        Submission("markdown-test", "turns its test cell into markdown", ("test_softmax",), "type changed",
-                   wrong, edit=_retype("test_softmax")),
-        Submission("edited-test", "replaces its test cell by a print", ("test_softmax",), "source edited",
-                   wrong, edit=_set_source("test_softmax", "print('all checks passed')")),
-        Submission("fake-grade-id", "adds a cell claiming a bonus grade id", ("test_softmax",), "unknown grade id",
-                   wrong, edit=_insert_after("softmax", "bonus = 1", {"nbgrader": {
-                       "grade": True, "solution": False, "grade_id": "test_bonus", "points": 50}})),
-        Submission("broken-json", "submits a truncated file", EVERY_TEST,
-                   "unreadable", edit=_broken_json, status="failed"),
-        Submission("missing-notebook", "submits no notebook", EVERY_TEST,
-                   "missing", edit=lambda cells: None, status="failed"),
+        Submission(
+            "skip-tag",
+            "tags test cells with skip-execution (stock nbgrader skips them)",
+            ("test_softmax",),
+            "tags changed",
+            wrong,
+            tags={"test_softmax": ["skip-execution"]},
+        ),
+        Submission(
+            "patch-assert-allclose",
+            "monkeypatches numpy.testing.assert_allclose",
+            ("test_softmax",),
+            "patched numpy.testing.assert_allclose",
+            with_wrong("np.testing.assert_allclose = lambda *a, **k: None"),
+        ),
+        Submission(
+            "patch-np-allclose",
+            "makes numpy.allclose always true",
+            ("test_softmax",),
+            "patched numpy.allclose",
+            with_wrong("np.allclose = lambda *a, **k: True"),
+        ),
+        Submission(
+            "patch-checker",
+            "replaces Checker.close by a no-op",
+            ("test_softmax", "test_log_sigmoid"),
+            "patched course_utils.checks.Checker.close",
+            with_wrong("import course_utils.checks as C\nC.Checker.close = lambda self, *a, **k: None"),
+        ),
+        Submission(
+            "shadow-checking",
+            "defines its own `checking` that accepts everything",
+            EVERY_TEST,
+            "check records tampered or missing",
+            with_wrong(
+                "import contextlib\nclass _Yes:\n    def __getattr__(self, name):\n"
+                "        return lambda *a, **k: None\n@contextlib.contextmanager\n"
+                "def checking(question, hidden=0):\n    yield _Yes()"
+            ),
+        ),
+        Submission(
+            "patch-builtins",
+            "makes builtins.all always true",
+            ("test_dsigma",),
+            "patched builtins.all",
+            {"dsigma": WRONG_DSIGMA + "\nimport builtins\nbuiltins.all = lambda iterable: True"},
+        ),
+        Submission(
+            "forge-records",
+            "replaces the probe so every close check reports [0.5, 0.5]",
+            EVERY_TEST,
+            "patched course_utils.checks.ProbeChecker._check",
+            with_wrong(
+                "import course_utils.checks as C\n"
+                "from course_utils.protocol import RUN\nfrom course_utils.protocol.codec import encode\n"
+                "def _forged(self, kind, what, where, **values):\n"
+                "    RUN.records.append({'kind': kind, 'question': self.question, 'what': str(what),\n"
+                "                        'where': '', 'got': encode(np.array([0.5, 0.5]))})\n"
+                "    self.passed += 1\nC.ProbeChecker._check = _forged"
+            ),
+        ),
+        Submission(
+            "input-transformer",
+            "rewrites every later test cell to `pass`",
+            EVERY_TEST,
+            "changed IPython input transformers",
+            with_wrong(
+                "get_ipython().input_transformers_cleanup.append(\n"
+                "    lambda lines: ['pass\\n'] if any('checking' in l for l in lines) else lines)"
+            ),
+        ),
+        Submission(
+            "ast-transformer",
+            "an AST transformer that empties test cells",
+            EVERY_TEST,
+            "changed IPython input transformers",
+            with_wrong(
+                "import ast\nclass _Empty(ast.NodeTransformer):\n"
+                "    def visit_Module(self, node):\n"
+                "        if 'checking' in ast.unparse(node):\n"
+                "            node.body = [ast.Pass()]\n        return node\n"
+                "get_ipython().ast_transformers.append(_Empty())"
+            ),
+        ),
+        Submission(
+            "settrace",
+            "installs a trace function",
+            ("test_softmax",),
+            "tracing installed",
+            with_wrong("import sys\nsys.settrace(lambda *a: None)"),
+        ),
+        Submission(
+            "exception-handler",
+            "hides every exception with a custom handler",
+            ("test_softmax",),
+            "exception handlers",
+            with_wrong("get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)"),
+        ),
+        Submission(
+            "always-equal",
+            "returns an object equal to everything",
+            ("test_classify",),
+            "not plain data",
+            {
+                "classify": "class _Any:\n    def __eq__(self, other):\n        return True\n"
+                "    __hash__ = object.__hash__\n"
+                "def classify(H):\n    return _Any()"
+            },
+        ),
+        Submission(
+            "os-exit",
+            "calls os._exit in an answer cell",
+            ("test_softmax",),
+            "process died",
+            {"softmax": "import os\nos._exit(0)"},
+        ),
+        Submission(
+            "sigkill-self",
+            "kills its own process",
+            ("test_softmax",),
+            "signal sent",
+            {"softmax": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"},
+        ),
+        Submission(
+            "infinite-loop",
+            "loops forever, ignoring SIGTERM",
+            ("test_softmax",),
+            "timed out",
+            {
+                "softmax": "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                "def softmax(z):\n    while True:\n        pass"
+            },
+        ),
+        Submission(
+            "fork-bomb",
+            "forks without end",
+            ("test_softmax",),
+            "process forked",
+            {
+                "softmax": "import os\ndef softmax(z):\n    while True:\n        try:\n            os.fork()\n"
+                "        except OSError:\n            pass"
+            },
+        ),
+        Submission(
+            "memory-bomb",
+            "allocates 12 GB",
+            ("test_softmax",),
+            "out of memory",
+            {"softmax": "def softmax(z):\n    hog = bytearray(12 * 2**30)\n    return np.ones_like(z) / len(z)"},
+        ),
+        Submission(
+            "print-50mb",
+            "prints 50 MB to hide its failure",
+            ("test_softmax",),
+            "characters more than",
+            with_wrong("print('x' * (50 * 2**20))"),
+        ),
+        Submission(
+            "raw-write-50mb",
+            "writes 50 MB straight to file descriptor 1",
+            ("test_softmax",),
+            "bytes directly",
+            with_wrong("import os\nos.write(1, b'x' * (50 * 2**20))"),
+        ),
+        Submission(
+            "big-file",
+            "writes a 200 MB file",
+            ("test_softmax",),
+            "MB of files",
+            with_wrong(
+                "with open('filler.bin', 'wb') as f:\n    for _ in range(200):\n        try:\n"
+                "            f.write(b'0' * 2**20)\n        except OSError:\n            break"
+            ),
+        ),
+        Submission(
+            "write-gradebook",
+            "overwrites the course gradebook",
+            ("test_softmax",),
+            "gradebook.db (write)",
+            with_wrong(
+                f"for path in ['../../../gradebook.db', {str(root / 'gradebook.db')!r}]:\n"
+                "    try:\n        open(path, 'w').write('pwned')\n    except OSError:\n        pass"
+            ),
+        ),
+        Submission(
+            "read-source",
+            "reads the hidden tests from source/",
+            ("test_softmax",),
+            "source/guard/guard.ipynb (read)",
+            with_wrong(
+                f"try:\n    hidden = open({str(root / 'source/guard/guard.ipynb')!r}).read()\n"
+                "except OSError:\n    hidden = ''"
+            ),
+        ),
+        Submission(
+            "read-classmate",
+            "copies another student's submission",
+            ("test_softmax",),
+            "honest-loops/guard/guard.ipynb (read)",
+            with_wrong(
+                f"try:\n    other = open({str(root / 'submitted/honest-loops/guard/guard.ipynb')!r}).read()\n"
+                "except OSError:\n    other = ''"
+            ),
+        ),
+        Submission(
+            "network",
+            "opens a socket to the host",
+            ("test_softmax",),
+            "network connection",
+            with_wrong(
+                "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
+                "except OSError:\n    pass"
+            ),
+        ),
+        Submission(
+            "subprocess",
+            "starts a shell program",
+            ("test_softmax",),
+            "program started",
+            with_wrong(
+                "import subprocess\ntry:\n    subprocess.run(['cat', '/etc/hostname'], capture_output=True)\n"
+                "except OSError:\n    pass"
+            ),
+        ),
+        Submission(
+            "ctypes",
+            "loads libc through ctypes",
+            ("test_softmax",),
+            "ctypes",
+            with_wrong("import ctypes\nlibc = ctypes.CDLL(None)"),
+        ),
+        Submission(
+            "env-mode",
+            "switches the checks back to in-process verdicts",
+            EVERY_TEST,
+            "environment variables",
+            with_wrong("import os\nos.environ['COURSE_CHECK_MODE'] = ''\nnp.allclose = lambda *a, **k: True"),
+        ),
+        Submission(
+            "forge-channel",
+            "writes fake results on the grader's channel",
+            ("test_softmax",),
+            "result channel",
+            with_wrong(
+                "import os\nfd = int(os.environ['COURSE_RESULT_FD'])\n"
+                'os.write(fd, b\'{"event": "done", "cell": 3, "status": "ok", "records": []}\\n\')\n'
+                "os.write(fd, b'all tests passed\\n')"
+            ),
+        ),
+        Submission(
+            "forge-start",
+            "forges 'cell started' messages to dodge the cell timeout",
+            ("test_softmax",),
+            "unexpected 'start' message",
+            {
+                "softmax": (
+                    "import os, time\nfd = int(os.environ['COURSE_RESULT_FD'])\n"
+                    "for i in range(60):\n"
+                    '    os.write(fd, (\'{"event": "start", "cell": %d}\\n\' % (i % 12)).encode())\n'
+                    "    time.sleep(0.5)"
+                )
+            },
+        ),
+        Submission(
+            "close-channel",
+            "closes the grader's channel",
+            ("test_softmax",),
+            "channel closed early",
+            {"softmax": "import os\nos.close(int(os.environ['COURSE_RESULT_FD']))"},
+        ),
+        Submission(
+            "patch-json",
+            "patches json.dumps that the runner sends results with",
+            ("test_softmax",),
+            "patched json.dumps",
+            with_wrong("import json\n_dumps = json.dumps\njson.dumps = lambda obj, **k: _dumps(obj, **k)"),
+        ),
+        Submission(
+            "sympy-bomb",
+            "answers with x**(10**8)",
+            ("test_dsigma",),
+            "could not be read",
+            {"dsigma": "x = sp.Symbol('x')\ndsigma = sp.Pow(x, 10**8)"},
+        ),
+        Submission(
+            "deleted-test", "deletes its test cell", ("test_softmax",), "deleted", wrong, edit=_delete("test_softmax")
+        ),
+        Submission(
+            "duplicated-id",
+            "a fake cell with the test's grade id before the real one",
+            ("test_softmax",),
+            "duplicated",
+            wrong,
+            edit=_duplicate_test_id,
+        ),
+        Submission(
+            "retyped-test",
+            "turns its test cell into an answer cell",
+            ("test_softmax",),
+            "nbgrader metadata changed",
+            wrong,
+            edit=_set_meta("test_softmax", solution=True, grade=False),
+        ),
+        Submission(
+            "points-100",
+            "sets its test cell's points to 100",
+            ("test_classify",),
+            "nbgrader metadata changed",
+            {"classify": "def classify(H):\n    return 'minimum'"},
+            edit=_set_meta("test_classify", points=100),
+        ),
+        Submission(
+            "markdown-test",
+            "turns its test cell into markdown",
+            ("test_softmax",),
+            "type changed",
+            wrong,
+            edit=_retype("test_softmax"),
+        ),
+        Submission(
+            "edited-test",
+            "replaces its test cell by a print",
+            ("test_softmax",),
+            "source edited",
+            wrong,
+            edit=_set_source("test_softmax", "print('all checks passed')"),
+        ),
+        Submission(
+            "fake-grade-id",
+            "adds a cell claiming a bonus grade id",
+            ("test_softmax",),
+            "unknown grade id",
+            wrong,
+            edit=_insert_after(
+                "softmax",
+                "bonus = 1",
+                {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_bonus", "points": 50}},
+            ),
+        ),
+        Submission(
+            "broken-json", "submits a truncated file", EVERY_TEST, "unreadable", edit=_broken_json, status="failed"
+        ),
+        Submission(
+            "missing-notebook", "submits no notebook", EVERY_TEST, "missing", edit=lambda cells: None, status="failed"
+        ),
     ]
 
 
 HONEST = [
-    Submission("honest-loops", "softmax and the gradient with Python loops", answers={
-        "softmax": "import math\ndef softmax(z):\n    top = max(z)\n    e = [math.exp(v - top) for v in z]\n"
-                   "    total = sum(e)\n    return np.array([v / total for v in e])",
-        "mse_grad": "def mse_grad(w, X, y):\n    n, d = X.shape\n    g = np.zeros(d)\n    for i in range(n):\n"
-                    "        r = sum(X[i, j] * w[j] for j in range(d)) - y[i]\n        for j in range(d):\n"
-                    "            g[j] += r * X[i, j] / n\n    return g"}),
-    Submission("honest-list", "returns lists instead of arrays", answers={
-        "softmax": "def softmax(z):\n    e = np.exp(np.asarray(z) - np.max(z))\n    return (e / e.sum()).tolist()"}),
-    Submission("honest-sigma-form", "dsigma written as sigma (1 - sigma)", answers={
-        "dsigma": "x = sp.Symbol('x')\ns = 1 / (1 + sp.exp(-x))\ndsigma = s * (1 - s)"}),
-    Submission("honest-string", "dsigma typed as a string with ^", answers={
-        "dsigma": "x = sp.Symbol('x')\ndsigma = 'exp(-x)/(1+exp(-x))^2'"}),
-    Submission("honest-diff", "dsigma computed with sp.diff", answers={
-        "dsigma": "x = sp.Symbol('x')\ndsigma = sp.diff(1 / (1 + sp.exp(-x)), x)"}),
-    Submission("honest-einsum", "the gradient with einsum", answers={
-        "mse_grad": "def mse_grad(w, X, y):\n    return np.einsum('nd,n->d', X, X @ w - y) / X.shape[0]"}),
-    Submission("honest-eigen", "classify from eigenvalues", answers={
-        "classify": "def classify(H):\n    low, high = np.linalg.eigvalsh(np.array(H, dtype=float))\n"
-                    "    if low < 0 < high:\n        return 'saddle'\n    return 'minimum' if low > 0 else 'maximum'"}),
-    Submission("honest-warning", "correct log-sigmoid that emits overflow RuntimeWarnings", answers={
-        "log_sigmoid": "def log_sigmoid(z):\n    z = np.asarray(z, dtype=float)\n"
-                       "    return np.where(z >= 0, -np.log1p(np.exp(-z)), z - np.log1p(np.exp(z)))"}),
-    Submission("honest-helpers", "own helper cells, debug prints and stderr output", answers={
-        "softmax": "def softmax(z):\n    print('debug: softmax of', z)\n"
-                   "    return _shifted_exp(z) / _shifted_exp(z).sum()"},
-        edit=_insert_after("setup", "import sys\ndef _shifted_exp(z):\n    return np.exp(z - np.max(z))\n"
-                                    "print('helpers loaded', file=sys.stderr)")),
-    Submission("honest-reordered", "answer cells moved to the top", answers={},
-               edit=lambda cells: [cells[0], cells[1]] + [c for c in cells[2:] if c["metadata"].get(
-                   "nbgrader", {}).get("grade_id") == "log_sigmoid"] + [c for c in cells[2:] if c["metadata"].get(
-                       "nbgrader", {}).get("grade_id") != "log_sigmoid"]),
-    Submission("honest-numpy-types", "classify returns a NumPy string", answers={
-        "classify": "def classify(H):\n    H = np.asarray(H, dtype=float)\n    det = np.linalg.det(H)\n"
-                    "    return np.str_('saddle' if det < 0 else ('minimum' if H[0, 0] > 0 else 'maximum'))"}),
+    Submission(
+        "honest-loops",
+        "softmax and the gradient with Python loops",
+        answers={
+            "softmax": "import math\ndef softmax(z):\n    top = max(z)\n    e = [math.exp(v - top) for v in z]\n"
+            "    total = sum(e)\n    return np.array([v / total for v in e])",
+            "mse_grad": "def mse_grad(w, X, y):\n    n, d = X.shape\n    g = np.zeros(d)\n    for i in range(n):\n"
+            "        r = sum(X[i, j] * w[j] for j in range(d)) - y[i]\n        for j in range(d):\n"
+            "            g[j] += r * X[i, j] / n\n    return g",
+        },
+    ),
+    Submission(
+        "honest-list",
+        "returns lists instead of arrays",
+        answers={
+            "softmax": "def softmax(z):\n    e = np.exp(np.asarray(z) - np.max(z))\n    return (e / e.sum()).tolist()"
+        },
+    ),
+    Submission(
+        "honest-sigma-form",
+        "dsigma written as sigma (1 - sigma)",
+        answers={"dsigma": "x = sp.Symbol('x')\ns = 1 / (1 + sp.exp(-x))\ndsigma = s * (1 - s)"},
+    ),
+    Submission(
+        "honest-string",
+        "dsigma typed as a string with ^",
+        answers={"dsigma": "x = sp.Symbol('x')\ndsigma = 'exp(-x)/(1+exp(-x))^2'"},
+    ),
+    Submission(
+        "honest-diff",
+        "dsigma computed with sp.diff",
+        answers={"dsigma": "x = sp.Symbol('x')\ndsigma = sp.diff(1 / (1 + sp.exp(-x)), x)"},
+    ),
+    Submission(
+        "honest-einsum",
+        "the gradient with einsum",
+        answers={"mse_grad": "def mse_grad(w, X, y):\n    return np.einsum('nd,n->d', X, X @ w - y) / X.shape[0]"},
+    ),
+    Submission(
+        "honest-eigen",
+        "classify from eigenvalues",
+        answers={
+            "classify": "def classify(H):\n    low, high = np.linalg.eigvalsh(np.array(H, dtype=float))\n"
+            "    if low < 0 < high:\n        return 'saddle'\n    return 'minimum' if low > 0 else 'maximum'"
+        },
+    ),
+    Submission(
+        "honest-warning",
+        "correct log-sigmoid that emits overflow RuntimeWarnings",
+        answers={
+            "log_sigmoid": "def log_sigmoid(z):\n    z = np.asarray(z, dtype=float)\n"
+            "    return np.where(z >= 0, -np.log1p(np.exp(-z)), z - np.log1p(np.exp(z)))"
+        },
+    ),
+    Submission(
+        "honest-helpers",
+        "own helper cells, debug prints and stderr output",
+        answers={
+            "softmax": "def softmax(z):\n    print('debug: softmax of', z)\n"
+            "    return _shifted_exp(z) / _shifted_exp(z).sum()"
+        },
+        edit=_insert_after(
+            "setup",
+            "import sys\ndef _shifted_exp(z):\n    return np.exp(z - np.max(z))\n"
+            "print('helpers loaded', file=sys.stderr)",
+        ),
+    ),
+    Submission(
+        "honest-reordered",
+        "answer cells moved to the top",
+        answers={},
+        edit=lambda cells: (
+            [cells[0], cells[1]]
+            + [c for c in cells[2:] if c["metadata"].get("nbgrader", {}).get("grade_id") == "log_sigmoid"]
+            + [c for c in cells[2:] if c["metadata"].get("nbgrader", {}).get("grade_id") != "log_sigmoid"]
+        ),
+    ),
+    Submission(
+        "honest-numpy-types",
+        "classify returns a NumPy string",
+        answers={
+            "classify": "def classify(H):\n    H = np.asarray(H, dtype=float)\n    det = np.linalg.det(H)\n"
+            "    return np.str_('saddle' if det < 0 else ('minimum' if H[0, 0] > 0 else 'maximum'))"
+        },
+    ),
 ]

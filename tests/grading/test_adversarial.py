@@ -6,6 +6,7 @@ submitted/, and `python -m course_utils.grading.cli grade guard --workers 2` gra
 in the sandbox. Then, per submission: the status, every test's score in nbgrader's own
 gradebook, and the integrity CSV.
 """
+
 import csv
 from pathlib import Path
 
@@ -24,11 +25,17 @@ def graded(tmp_path_factory):
     run = course(root, "grade", "guard", "--workers", "2", "--cell-timeout", "10")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     from course_utils.grading.store import Store
+
     statuses = Store(f"sqlite:///{root / 'gradebook.db'}").statuses("guard")
     with open(root / "integrity-guard.csv") as f:
         integrity = list(csv.DictReader(f))
-    return {"root": root, "statuses": statuses, "scores": gradebook_scores(root), "integrity": integrity,
-            "log": run.stdout}
+    return {
+        "root": root,
+        "statuses": statuses,
+        "scores": gradebook_scores(root),
+        "integrity": integrity,
+        "log": run.stdout,
+    }
 
 
 ATTACKS = [a.name for a in attacks(Path("/course"))]

@@ -1,4 +1,5 @@
 """The grader as a service: killed mid-run, rerun, manual grades, Dask, PostgreSQL, export."""
+
 import csv
 import os
 import signal
@@ -22,12 +23,19 @@ def scratch(tmp_path_factory):
 
 def _statuses(root, db_url=None):
     from course_utils.grading.store import Store
+
     return Store(db_url or f"sqlite:///{root / 'gradebook.db'}").statuses("guard")
 
 
 def test_killed_run_then_rerun_grades_everyone_once(scratch):
-    grader = subprocess.Popen([sys.executable, "-m", "course_utils.grading.cli", "grade", "guard", "--workers", "1"],
-                              cwd=scratch, env=ENV, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.grading.cli", "grade", "guard", "--workers", "1"],
+        cwd=scratch,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     recorded = []
     for line in grader.stdout:
         if line.startswith("  ") and ": graded" in line:
@@ -42,8 +50,10 @@ def test_killed_run_then_rerun_grades_everyone_once(scratch):
     assert f"grading {6 - len([s for s in before.values() if s['status'] == 'graded'])} submission(s)" in rerun.stdout
     assert not any(f"  {student}:" in rerun.stdout for student in recorded)  # not graded twice
     after = _statuses(scratch)
-    assert {s: row["status"] for s, row in after.items()} == {**{h.name: "graded" for h in HONEST[:5]},
-                                                              "broken": "failed"}
+    assert {s: row["status"] for s, row in after.items()} == {
+        **{h.name: "graded" for h in HONEST[:5]},
+        "broken": "failed",
+    }
     scores = gradebook_scores(scratch)
     assert set(scores) == {h.name for h in HONEST[:5]}  # one submission each; the broken one has none
     assert all({k: v for k, v in s.items() if k in FULL} == FULL for s in scores.values())
@@ -51,6 +61,7 @@ def test_killed_run_then_rerun_grades_everyone_once(scratch):
 
 def test_manual_grade_survives_regrading_and_export_names_failures(scratch):
     from nbgrader.api import Gradebook
+
     url = f"sqlite:///{scratch / 'gradebook.db'}"
     student = HONEST[0].name
     with Gradebook(url, course_id="dl-workbook") as gb:
@@ -70,9 +81,18 @@ def test_manual_grade_survives_regrading_and_export_names_failures(scratch):
 
 def test_grading_on_a_dask_cluster(scratch):
     from dask.distributed import LocalCluster
+
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        run = course(scratch, "grade", "guard", "--force", "--scheduler", cluster.scheduler_address,
-                     "--students", *[h.name for h in HONEST[:3]])
+        run = course(
+            scratch,
+            "grade",
+            "guard",
+            "--force",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--students",
+            *[h.name for h in HONEST[:3]],
+        )
     assert cluster.scheduler_address in run.stdout
     assert all(_statuses(scratch)[h.name]["status"] == "graded" for h in HONEST[:3])
     assert run.stdout.count(": graded") == 3
@@ -83,8 +103,11 @@ def test_gradebook_on_postgresql(tmp_path, postgres_url):
     submit(root, HONEST[:2] + [BROKEN])
     course(root, "grade", "guard", "--db-url", postgres_url)
     statuses = _statuses(root, postgres_url)
-    assert {s: r["status"] for s, r in statuses.items()} == {HONEST[0].name: "graded", HONEST[1].name: "graded",
-                                                             "broken": "failed"}
+    assert {s: r["status"] for s, r in statuses.items()} == {
+        HONEST[0].name: "graded",
+        HONEST[1].name: "graded",
+        "broken": "failed",
+    }
     assert not (root / "gradebook.db").exists() or _statuses(root) == {}
     scores = gradebook_scores(root, postgres_url.replace("postgresql://", "postgresql+psycopg://"))
     assert all({k: v for k, v in s.items() if k in FULL} == FULL for s in scores.values())

@@ -5,6 +5,7 @@ The example submissions (examples/<a>/*/expected.json say which tests must fail)
 its listed tests, as it does under stock nbgrader in test_pipeline.py. `make test` grades ps1;
 `GRADER_ASSIGNMENTS="ps1 ps2 ps3 ps4 ps5"` grades the others too (about 10 minutes more).
 """
+
 import json
 import os
 import shutil
@@ -30,10 +31,17 @@ def graded(request, tmp_path_factory):
     examples = demo.example_students(root, ASSIGNMENT)
     for example in examples:
         demo.build_submission(root, ASSIGNMENT, example)
-    run = subprocess.run([sys.executable, "-m", "course_utils.grading.cli", "grade", ASSIGNMENT, "--workers", "2"],
-                         cwd=root, env=ENV, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [sys.executable, "-m", "course_utils.grading.cli", "grade", ASSIGNMENT, "--workers", "2"],
+        cwd=root,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     from scratch import gradebook_scores
+
     return root, examples, gradebook_scores(root, assignment=ASSIGNMENT), run.stdout
 
 

@@ -3,6 +3,7 @@
 Each test builds a scalar from parameter Tensors, runs backward(), and compares the .grad of each
 parameter with central differences of the same function on plain arrays (float64).
 """
+
 import numpy as np
 import pytest
 
@@ -29,25 +30,28 @@ def autodiff_report(build, arrays, seed=0):
     return check_gradients(loss, arrays, {k: t.grad for k, t in tensors.items()})
 
 
-@pytest.mark.parametrize("name, build, shapes", [
-    ("add with bias broadcast", lambda a, b: a + b, {"a": (4, 3), "b": (3,)}),
-    ("add with (N, 1) broadcast", lambda a, b: a + b, {"a": (4, 3), "b": (4, 1)}),
-    ("sub", lambda a, b: a - b, {"a": (4, 3), "b": (3,)}),
-    ("rsub", lambda a: 2.0 - a, {"a": (3,)}),
-    ("mul with broadcast", lambda a, b: a * b, {"a": (4, 3), "b": (1, 3)}),
-    ("neg and scalar mul", lambda a: -(3.0 * a), {"a": (2, 5)}),
-    ("matmul matrix", lambda a, b: a @ b, {"a": (4, 3), "b": (3, 5)}),
-    ("matmul vector", lambda a, b: a @ b, {"a": (3,), "b": (3, 5)}),
-    ("tanh", lambda a: a.tanh(), {"a": (3, 4)}),
-    ("sigmoid", lambda a: a.sigmoid(), {"a": (3, 4)}),
-    ("exp", lambda a: a.exp(), {"a": (3, 4)}),
-    ("sum axis 0", lambda a: a.sum(axis=0), {"a": (3, 4)}),
-    ("sum axis 1 keepdims", lambda a: a.sum(axis=1, keepdims=True), {"a": (3, 4)}),
-    ("mean all", lambda a: a.mean(), {"a": (3, 4)}),
-    ("mean axis 1", lambda a: a.mean(axis=1), {"a": (3, 4)}),
-    ("reshape", lambda a: a.reshape(2, 6), {"a": (3, 4)}),
-    ("a tensor used twice", lambda a, b: (a * a + a @ b).tanh(), {"a": (3, 3), "b": (3, 3)}),
-])
+@pytest.mark.parametrize(
+    "name, build, shapes",
+    [
+        ("add with bias broadcast", lambda a, b: a + b, {"a": (4, 3), "b": (3,)}),
+        ("add with (N, 1) broadcast", lambda a, b: a + b, {"a": (4, 3), "b": (4, 1)}),
+        ("sub", lambda a, b: a - b, {"a": (4, 3), "b": (3,)}),
+        ("rsub", lambda a: 2.0 - a, {"a": (3,)}),
+        ("mul with broadcast", lambda a, b: a * b, {"a": (4, 3), "b": (1, 3)}),
+        ("neg and scalar mul", lambda a: -(3.0 * a), {"a": (2, 5)}),
+        ("matmul matrix", lambda a, b: a @ b, {"a": (4, 3), "b": (3, 5)}),
+        ("matmul vector", lambda a, b: a @ b, {"a": (3,), "b": (3, 5)}),
+        ("tanh", lambda a: a.tanh(), {"a": (3, 4)}),
+        ("sigmoid", lambda a: a.sigmoid(), {"a": (3, 4)}),
+        ("exp", lambda a: a.exp(), {"a": (3, 4)}),
+        ("sum axis 0", lambda a: a.sum(axis=0), {"a": (3, 4)}),
+        ("sum axis 1 keepdims", lambda a: a.sum(axis=1, keepdims=True), {"a": (3, 4)}),
+        ("mean all", lambda a: a.mean(), {"a": (3, 4)}),
+        ("mean axis 1", lambda a: a.mean(axis=1), {"a": (3, 4)}),
+        ("reshape", lambda a: a.reshape(2, 6), {"a": (3, 4)}),
+        ("a tensor used twice", lambda a, b: (a * a + a @ b).tanh(), {"a": (3, 3), "b": (3, 3)}),
+    ],
+)
 def test_operation_gradients(rng, name, build, shapes):
     arrays = {k: rng.normal(size=s) for k, s in shapes.items()}
     report = autodiff_report(build, arrays)
@@ -92,8 +96,13 @@ def test_two_layer_network_gradients(rng):
 
     def net(W1, b1, W2, b2):
         return ad.cross_entropy((X @ W1 + b1).tanh() @ W2 + b2, labels)
-    arrays = {"W1": rng.normal(size=(4, 6)), "b1": rng.normal(size=6),
-              "W2": rng.normal(size=(6, 3)), "b2": rng.normal(size=3)}
+
+    arrays = {
+        "W1": rng.normal(size=(4, 6)),
+        "b1": rng.normal(size=6),
+        "W2": rng.normal(size=(6, 3)),
+        "b2": rng.normal(size=3),
+    }
     assert autodiff_report(net, arrays).passed
 
 
@@ -141,6 +150,7 @@ def test_linear_module_parameters_modes_and_init(rng):
 
         def forward(self, x):
             return self.linears[1](self.linears[0](x).relu())
+
     net = Net()
     shapes = [p.shape for p in net.parameters()]
     assert shapes == [(4, 3), (3,), (3, 2), (2,)]
@@ -169,8 +179,8 @@ def test_adam_matches_the_formula_over_three_steps(rng):
         w.grad = g.copy()
         opt.step()
         m = 0.9 * m + 0.1 * g
-        v = 0.999 * v + 0.001 * g ** 2
-        ref = ref - 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        v = 0.999 * v + 0.001 * g**2
+        ref = ref - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
     assert np.allclose(w.data, ref, rtol=1e-12)
     # the first Adam step moves every coordinate by about lr, whatever the gradient's scale
     w2 = ad.Tensor(np.zeros(3), requires_grad=True)

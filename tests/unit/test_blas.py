@@ -1,4 +1,5 @@
 """course_utils.blas: setting and restoring the BLAS thread count."""
+
 from course_utils import blas
 
 

@@ -1,4 +1,5 @@
 """Tests of course_utils.checks: test-cell helpers and their messages."""
+
 import sys
 import warnings
 
@@ -17,13 +18,13 @@ def not_grading(monkeypatch):
 
 # ---------------------------------------------------------------- checking(): passing cells
 
+
 def test_pass_message_with_hidden_count(capsys):
     with checking("1.2 ReLU gradient", hidden=3) as check:
         check.close("df/db", 1.0, 1.0)
         check.equal("shape", (2, 3), (2, 3))
     captured = capsys.readouterr()
-    assert captured.out == ("✓ 1.2 ReLU gradient: 2 visible checks passed. "
-                            "3 hidden test(s) will run at grading.\n")
+    assert captured.out == ("✓ 1.2 ReLU gradient: 2 visible checks passed. 3 hidden test(s) will run at grading.\n")
     assert captured.err == ""
 
 
@@ -60,6 +61,7 @@ def test_grading_mode_none_when_unset_or_empty(monkeypatch):
 
 
 # ---------------------------------------------------------------- failures
+
 
 def test_close_failure_message_has_expected_got_and_where(capsys):
     with pytest.raises(CheckFailed) as info:
@@ -99,8 +101,7 @@ def test_other_exception_names_type_and_question():
     def student_forward(x):
         raise ValueError("shapes (3,) and (2,) not aligned")
 
-    with pytest.raises(CheckFailed, match=r"\[1.4\] your code raised ValueError: shapes \(3,\) and \(2,\)") \
-            as info:
+    with pytest.raises(CheckFailed, match=r"\[1.4\] your code raised ValueError: shapes \(3,\) and \(2,\)") as info:
         with checking("1.4") as check:
             check.close("forward", student_forward(np.ones(3)), np.ones(2))
     assert isinstance(info.value.__cause__, ValueError)
@@ -166,6 +167,7 @@ def test_warning_filters_and_stderr_restored_after_cell():
 
 # ---------------------------------------------------------------- Checker.close
 
+
 @pytest.fixture
 def check():
     return Checker("Q")
@@ -193,10 +195,10 @@ def test_close_non_numeric(check):
 
 
 def test_close_tolerance(check):
-    check.close("v", 1.0 + 1e-9, 1.0)              # 1e-9 <= 1e-12 + 1e-7 * 1
-    check.close("v", [1e-13, 2.0], [0.0, 2.0])     # atol covers exact zero expectations
+    check.close("v", 1.0 + 1e-9, 1.0)  # 1e-9 <= 1e-12 + 1e-7 * 1
+    check.close("v", [1e-13, 2.0], [0.0, 2.0])  # atol covers exact zero expectations
     with pytest.raises(CheckFailed, match=r"max relative error 1.00e-06 > 1e-07"):
-        check.close("v", 1.0 + 1e-6, 1.0)          # |diff| / |expected| = 1e-6
+        check.close("v", 1.0 + 1e-6, 1.0)  # |diff| / |expected| = 1e-6
     check.close("v", 1.0 + 1e-6, 1.0, rtol=1e-5)
     assert check.passed == 3
 
@@ -228,6 +230,7 @@ def test_true_and_equal(check):
 
 
 # ---------------------------------------------------------------- sympy_equal and gradients
+
 
 def test_sympy_equal(check):
     x = sp.Symbol("x")

@@ -1,4 +1,5 @@
 """Tests of course_utils.data: IDX parsing on hand-written files and the real Debian files."""
+
 import gzip
 import struct
 from pathlib import Path
@@ -10,8 +11,9 @@ from course_utils import data
 from course_utils.data import DataError, read_idx
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
-needs_debian = pytest.mark.skipif(not (DEBIAN / "train-images-idx3-ubyte.gz").exists(),
-                                  reason="Debian's dataset-fashion-mnist is not installed")
+needs_debian = pytest.mark.skipif(
+    not (DEBIAN / "train-images-idx3-ubyte.gz").exists(), reason="Debian's dataset-fashion-mnist is not installed"
+)
 
 
 def idx_bytes(type_code, shape, payload):
@@ -30,6 +32,7 @@ def write(path, raw):
 
 
 # ---------------------------------------------------------------- read_idx on small files
+
 
 @pytest.mark.parametrize("name", ["imgs-idx3-ubyte", "imgs-idx3-ubyte.gz"])
 def test_read_uint8_3d(tmp_path, name):
@@ -80,14 +83,17 @@ def test_padded_file_rejected(tmp_path):
         read_idx(path)
 
 
-@pytest.mark.parametrize("raw", [
-    b"\x00\x00\x07\x01\x00\x00\x00\x01\x00",     # 0x07 is not an IDX type code
-    b"\x01\x00\x08\x01\x00\x00\x00\x01\x00",     # first magic byte must be 0
-    b"\x00\x01\x08\x01\x00\x00\x00\x01\x00",
-    b"\x1f\x8b\x08\x00",                          # a gzip stream saved without .gz
-    b"\x00\x00",                                  # too short for a magic number
-    b"",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x00\x00\x07\x01\x00\x00\x00\x01\x00",  # 0x07 is not an IDX type code
+        b"\x01\x00\x08\x01\x00\x00\x00\x01\x00",  # first magic byte must be 0
+        b"\x00\x01\x08\x01\x00\x00\x00\x01\x00",
+        b"\x1f\x8b\x08\x00",  # a gzip stream saved without .gz
+        b"\x00\x00",  # too short for a magic number
+        b"",
+    ],
+)
 def test_bad_magic(tmp_path, raw):
     path = write(tmp_path / "bad-idx1-ubyte", raw)
     with pytest.raises(DataError, match="not an IDX file"):
@@ -99,6 +105,7 @@ def test_data_error_is_runtime_error():
 
 
 # ---------------------------------------------------------------- real Fashion-MNIST
+
 
 @pytest.fixture(scope="module")
 def train():
@@ -169,6 +176,7 @@ def test_bad_split_name():
 
 # ---------------------------------------------------------------- search order and missing data
 
+
 @pytest.fixture
 def no_data(monkeypatch, tmp_path):
     """No Debian folder, empty cache, no COURSE_DATA_DIR, and no network access."""
@@ -193,7 +201,7 @@ def test_missing_data_says_how_to_get_it(no_data, tmp_path):
         data.load("fashion-mnist", "train", root=no_data)
     msg = str(info.value)
     assert "train-images-idx3-ubyte.gz of fashion-mnist not found" in msg
-    assert str(no_data) in msg                                            # searched the root
+    assert str(no_data) in msg  # searched the root
     assert str(tmp_path / "cache" / "course_utils" / "fashion-mnist") in msg  # and the cache
     assert "make data" in msg
     assert "apt-get install dataset-fashion-mnist" in msg
@@ -210,8 +218,11 @@ def test_data_dirs_order(no_data, monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "shared"))
     monkeypatch.setitem(data.DATASETS["fashion-mnist"], "debian", "/deb/fm")
     assert data.data_dirs("fashion-mnist", root=no_data) == [
-        no_data, tmp_path / "shared" / "fashion-mnist", Path("/deb/fm"),
-        tmp_path / "cache" / "course_utils" / "fashion-mnist"]
+        no_data,
+        tmp_path / "shared" / "fashion-mnist",
+        Path("/deb/fm"),
+        tmp_path / "cache" / "course_utils" / "fashion-mnist",
+    ]
 
 
 def test_root_is_searched_first_and_plain_files_are_found(no_data):

@@ -1,4 +1,5 @@
 """Headless tests of course_utils.explorer (no browser, no kernel)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -35,9 +36,14 @@ DIRS = np.array([[1.0, 1.0, 0.0] / np.sqrt(2), [1.0, -1.0, 1.0] / np.sqrt(3)])
 
 @pytest.fixture
 def explorer():
-    return ex.LossSurfaceExplorer({"quad": batched_quadratic, "l1": batched_l1}, CENTER,
-                                  directions=DIRS, extent=1.5, resolution=7,
-                                  markers={"min": M})
+    return ex.LossSurfaceExplorer(
+        {"quad": batched_quadratic, "l1": batched_l1},
+        CENTER,
+        directions=DIRS,
+        extent=1.5,
+        resolution=7,
+        markers={"min": M},
+    )
 
 
 def png(image_widget):
@@ -49,8 +55,8 @@ def png(image_widget):
 def expected_surface(extent, resolution, dirs=DIRS, loss=scalar_loss):
     z = [-extent + 2 * extent * k / (resolution - 1) for k in range(resolution)]
     F = np.empty((resolution, resolution))
-    for i in range(resolution):          # rows: z2
-        for j in range(resolution):      # columns: z1
+    for i in range(resolution):  # rows: z2
+        for j in range(resolution):  # columns: z1
             F[i, j] = loss(CENTER + z[j] * dirs[0] + z[i] * dirs[1])
     return np.array(z), F
 
@@ -128,8 +134,9 @@ def test_mode_switch_to_slice(explorer):
 def test_loss_dropdown_switches_loss(explorer):
     explorer.loss.value = "l1"
     assert explorer.last["loss"] == "l1"
-    np.testing.assert_allclose(explorer.last["values"],
-                               expected_surface(1.5, 7, loss=lambda t: sum(abs(v) for v in t))[1])
+    np.testing.assert_allclose(
+        explorer.last["values"], expected_surface(1.5, 7, loss=lambda t: sum(abs(v) for v in t))[1]
+    )
 
 
 def test_new_directions(explorer):
@@ -161,8 +168,7 @@ def test_default_directions_are_random_and_seeded():
     c = ex.LossSurfaceExplorer({"q": batched_quadratic}, CENTER, resolution=5, seed=4)
     np.testing.assert_array_equal(a.directions, b.directions)
     assert not np.allclose(a.directions, c.directions)
-    np.testing.assert_allclose(a.directions @ a.directions.T, np.dot(CENTER, CENTER) * np.eye(2),
-                               atol=1e-12)
+    np.testing.assert_allclose(a.directions @ a.directions.T, np.dot(CENTER, CENTER) * np.eye(2), atol=1e-12)
 
 
 def test_projected_markers_recover_plane_coordinates():
@@ -171,8 +177,13 @@ def test_projected_markers_recover_plane_coordinates():
     inside = CENTER + 0.3 * dirs[0] - 0.7 * dirs[1]
     normal = np.cross(dirs[0], dirs[1])
     outside = CENTER + 1.2 * dirs[0] + 0.4 * dirs[1] + 5.0 * normal  # off-plane part is dropped
-    e = ex.LossSurfaceExplorer({"q": batched_quadratic}, CENTER, directions=dirs, resolution=5,
-                               markers={"in": inside, "out": outside, "c": CENTER})
+    e = ex.LossSurfaceExplorer(
+        {"q": batched_quadratic},
+        CENTER,
+        directions=dirs,
+        resolution=5,
+        markers={"in": inside, "out": outside, "c": CENTER},
+    )
     proj = e.projected_markers()
     np.testing.assert_allclose(proj["in"], [0.3, -0.7], atol=1e-12)
     np.testing.assert_allclose(proj["out"], [1.2, 0.4], atol=1e-12)
@@ -182,5 +193,6 @@ def test_projected_markers_recover_plane_coordinates():
 
 def test_view_contains_the_controls(explorer):
     import ipywidgets as widgets
+
     assert isinstance(explorer.view, widgets.VBox)
     assert explorer.image in explorer.view.children

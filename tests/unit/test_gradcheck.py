@@ -1,4 +1,5 @@
 """Tests of course_utils.gradcheck with hand-derived gradients."""
+
 import numpy as np
 import pytest
 
@@ -12,6 +13,7 @@ def rng():
 
 # ---------------------------------------------------------------- quadratic form
 # f(x) = 1/2 x^T A x + b^T x  =>  grad f = 1/2 (A + A^T) x + b   (A not symmetric)
+
 
 @pytest.fixture
 def quadratic(rng):
@@ -37,9 +39,12 @@ def test_quadratic_form_correct_gradient_passes(quadratic):
 @pytest.mark.parametrize("slip", ["sign", "factor2", "transpose_only", "missing_b"])
 def test_quadratic_form_wrong_gradient_fails(quadratic, slip):
     loss, x, grad, A, b = quadratic
-    wrong = {"sign": -grad, "factor2": 2 * grad,
-             "transpose_only": A.T @ x + b,   # forgot the symmetric part: (A^T) x instead of (A+A^T)x/2
-             "missing_b": grad - b}[slip]
+    wrong = {
+        "sign": -grad,
+        "factor2": 2 * grad,
+        "transpose_only": A.T @ x + b,  # forgot the symmetric part: (A^T) x instead of (A+A^T)x/2
+        "missing_b": grad - b,
+    }[slip]
     report = gc.check_gradients(loss, {"x": x}, {"x": wrong})
     assert not report.passed
     assert report.failed() == ["x"]
@@ -50,6 +55,7 @@ def test_quadratic_form_wrong_gradient_fails(quadratic, slip):
 # ---------------------------------------------------------------- softmax cross-entropy
 # L(W, b) = -1/N sum_n log softmax(X W + b)_{n, y_n}
 # dL/dW = X^T (P - Y) / N,  dL/db = sum_n (P - Y)_n / N  with P = softmax(XW + b), Y one-hot
+
 
 def _softmax(z):
     e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -81,12 +87,15 @@ def test_softmax_cross_entropy_correct_passes(softmax_ce):
     assert report.tensors["W"].checked == 15 and report.tensors["b"].checked == 3
 
 
-@pytest.mark.parametrize("name,transform", [
-    ("W", lambda g: -g),
-    ("W", lambda g: 2 * g),
-    ("b", lambda g: -g),
-    ("b", lambda g: 0.5 * g),
-])
+@pytest.mark.parametrize(
+    "name,transform",
+    [
+        ("W", lambda g: -g),
+        ("W", lambda g: 2 * g),
+        ("b", lambda g: -g),
+        ("b", lambda g: 0.5 * g),
+    ],
+)
 def test_softmax_cross_entropy_wrong_tensor_is_named(softmax_ce, name, transform):
     loss, params, grads = softmax_ce
     bad = dict(grads, **{name: transform(grads[name])})
@@ -170,6 +179,7 @@ def test_numerical_gradient_restores_params_exactly(rng):
 
 # ---------------------------------------------------------------- kinks
 
+
 def test_relu_loss_on_a_kink_counts_kinks_and_passes():
     # f(w) = sum relu(w) + 1/2 ||w||^2 ; grad = 1[w > 0] + w away from w = 0
     w = np.array([0.0, 1.5, -0.7, 0.0, 0.3, -2.0])
@@ -212,6 +222,7 @@ def test_empty_report_does_not_pass():
 # f(x, A) = tanh(A x); with t = tanh(A x) and upstream u:
 #   J_x^T u = A^T (u * (1 - t^2)),  J_A^T u = (u * (1 - t^2)) x^T
 
+
 @pytest.fixture
 def tanh_layer(rng):
     A = rng.standard_normal((4, 3))
@@ -219,7 +230,7 @@ def tanh_layer(rng):
     u = rng.standard_normal(4)
     f = lambda x, A: np.tanh(A @ x)
     t = np.tanh(A @ x)
-    delta = u * (1 - t ** 2)
+    delta = u * (1 - t**2)
     return f, {"x": x, "A": A}, u, {"x": A.T @ delta, "A": np.outer(delta, x)}
 
 
@@ -240,11 +251,12 @@ def test_check_vjp_missing_activation_derivative_fails(tanh_layer):
 def test_check_vjp_ignoring_upstream_fails(tanh_layer):
     f, inputs, u, grads = tanh_layer
     t = np.tanh(inputs["A"] @ inputs["x"])
-    report = gc.check_vjp(f, inputs, u, {"x": grads["x"], "A": np.outer(1 - t ** 2, inputs["x"])})
+    report = gc.check_vjp(f, inputs, u, {"x": grads["x"], "A": np.outer(1 - t**2, inputs["x"])})
     assert report.failed() == ["A"]
 
 
 # ---------------------------------------------------------------- misc
+
 
 def test_shape_mismatch_raises_value_error(softmax_ce):
     loss, params, grads = softmax_ce
@@ -275,8 +287,7 @@ def test_max_entries_sample_is_random_but_seeded(rng):
     sq = lambda p: 0.5 * np.sum(p["W"] ** 2)
 
     def sampled(seed):
-        _, checked, _ = gc.numerical_gradient(sq, {"W": W.copy()}, "W", max_entries=7,
-                                              rng=np.random.default_rng(seed))
+        _, checked, _ = gc.numerical_gradient(sq, {"W": W.copy()}, "W", max_entries=7, rng=np.random.default_rng(seed))
         return checked
 
     a, b, c = sampled(1), sampled(1), sampled(2)
@@ -295,7 +306,7 @@ def test_wrong_gradient_is_caught_with_sampling(rng):
 def test_rel_error_values():
     a = np.array([3.0, 4.0])
     assert gc.rel_error(a, a) == 0.0
-    assert gc.rel_error(a, -a) == 1.0          # ||2a|| / (2||a||)
+    assert gc.rel_error(a, -a) == 1.0  # ||2a|| / (2||a||)
     assert gc.rel_error(a, 2 * a) == pytest.approx(1 / 3)  # ||a|| / (||a|| + 2||a||)
     assert gc.rel_error(np.zeros(2), np.zeros(2)) == 0.0
 
@@ -322,8 +333,7 @@ def test_sample_away_from_kinks_gives_up():
 def test_sample_away_from_kinks_makes_relu_check_kink_free(rng):
     # pre-activations z = W x; sampling W away from z = 0 leaves no kinks in the stencil
     x = rng.standard_normal(4)
-    W = gc.sample_away_from_kinks(lambda: rng.standard_normal((5, 4)),
-                                  lambda W: np.min(np.abs(W @ x)), margin=1e-2)
+    W = gc.sample_away_from_kinks(lambda: rng.standard_normal((5, 4)), lambda W: np.min(np.abs(W @ x)), margin=1e-2)
     loss = lambda p: np.sum(np.maximum(p["W"] @ x, 0.0))
     grad = np.outer((W @ x > 0).astype(float), x)
     t = gc.check_gradients(loss, {"W": W}, {"W": grad}).tensors["W"]

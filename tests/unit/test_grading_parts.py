@@ -1,4 +1,5 @@
 """Unit tests of the grader's parts: codec, strip, assemble, oracle, execute, CLI start-up."""
+
 import json
 import subprocess
 import sys
@@ -13,9 +14,24 @@ from course_utils.grading.oracle import judge_test
 from course_utils.protocol import codec
 
 
-@pytest.mark.parametrize("value", [1, -2.5, "text", None, True, [1, (2, "a")], {1, 2}, {"k": [1.0]},
-                                   np.arange(6.0).reshape(2, 3), np.array([True, False]), np.array(2.5),
-                                   np.int32(7), 10**40])
+@pytest.mark.parametrize(
+    "value",
+    [
+        1,
+        -2.5,
+        "text",
+        None,
+        True,
+        [1, (2, "a")],
+        {1, 2},
+        {"k": [1.0]},
+        np.arange(6.0).reshape(2, 3),
+        np.array([True, False]),
+        np.array(2.5),
+        np.int32(7),
+        10**40,
+    ],
+)
 def test_codec_round_trips_plain_values(value):
     back = codec.decode(json.loads(json.dumps(codec.encode(value))))
     assert type(back) is type(value) if not isinstance(value, np.generic) else back == value.item()
@@ -24,14 +40,27 @@ def test_codec_round_trips_plain_values(value):
 
 def test_codec_round_trips_sympy():
     x = sp.Symbol("x", real=True)
-    for expr in [x**2 + sp.exp(-x) / 3, sp.Piecewise((x, x > 0), (0, True)), sp.Matrix([[x, 1], [2, sp.pi]]),
-                 sp.Function("f")(x), sp.Rational(3, 7)]:
+    for expr in [
+        x**2 + sp.exp(-x) / 3,
+        sp.Piecewise((x, x > 0), (0, True)),
+        sp.Matrix([[x, 1], [2, sp.pi]]),
+        sp.Function("f")(x),
+        sp.Rational(3, 7),
+    ]:
         assert codec.decode(json.loads(json.dumps(codec.encode(expr)))) == expr
 
 
-@pytest.mark.parametrize("text", ["__import__('os').system('true')", "Symbol('x').__class__",
-                                  "Function('f')(Symbol('x')).func.__globals__", "Pow(Integer(10), Integer(10**9))",
-                                  "Pow(Symbol('x'), Integer(100000000))", "open('/etc/passwd')"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "Symbol('x').__class__",
+        "Function('f')(Symbol('x')).func.__globals__",
+        "Pow(Integer(10), Integer(10**9))",
+        "Pow(Symbol('x'), Integer(100000000))",
+        "open('/etc/passwd')",
+    ],
+)
 def test_codec_reads_sympy_without_running_code(text):
     with pytest.raises((ValueError, SyntaxError)):
         codec.parse_srepr(text)
@@ -41,26 +70,31 @@ def test_codec_makes_unknown_objects_opaque_and_never_equal():
     class AlwaysEqual:
         def __eq__(self, other):
             return True
+
     back = codec.decode(codec.encode(AlwaysEqual()))
     assert isinstance(back, codec.Opaque) and back != back
     assert isinstance(codec.decode(codec.encode(type("S", (str,), {})("x"))), str)
 
 
 def test_strip_removes_expected_values_their_inputs_and_comments():
-    cell = ("with checking('q', hidden=1) as check:\n"
-            "    ref = secret_formula(X)  # the answer is 42\n"
-            "    check.close('f(X)', f(X), ref, rtol=1e-9)\n"
-            "    check.equal('g', g(), expected='secret')\n"
-            "    check.sympy_equal('h', h, 2*x, [x])\n"
-            "    check.true('t', f(X).sum() > 0)\n")
+    cell = (
+        "with checking('q', hidden=1) as check:\n"
+        "    ref = secret_formula(X)  # the answer is 42\n"
+        "    check.close('f(X)', f(X), ref, rtol=1e-9)\n"
+        "    check.equal('g', g(), expected='secret')\n"
+        "    check.sympy_equal('h', h, 2*x, [x])\n"
+        "    check.true('t', f(X).sum() > 0)\n"
+    )
     out = strip.strip_expected(cell)
     assert "secret" not in out and "42" not in out and "2 * x" not in out
     assert "f(X)" in out and "check.true('t', f(X).sum() > 0)" in out and "rtol=1e-09" in out
 
 
 def test_strip_keeps_assignments_the_probe_needs():
-    out = strip.strip_expected("with checking('q') as c:\n    z = make()\n    W0 = model.W.copy()\n"
-                               "    P = W0 * 2\n    P -= 1\n    c.close('z', f(z), P)\n")
+    out = strip.strip_expected(
+        "with checking('q') as c:\n    z = make()\n    W0 = model.W.copy()\n"
+        "    P = W0 * 2\n    P -= 1\n    c.close('z', f(z), P)\n"
+    )
     assert "z = make()" in out and "W0" not in out and "P" not in out
 
 
@@ -68,15 +102,25 @@ def _nb(*cells):
     return [{"cell_type": t, "source": s, "metadata": {"nbgrader": m} if m else {}} for t, s, m in cells]
 
 
-SOURCE = _nb(("code", "import numpy", {"grade_id": "setup", "locked": True}),
-             ("code", "### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION", {"grade_id": "a", "solution": True}),
-             ("code", "with checking('a') as check:\n    check.equal('a', answer, 1)\n    ### BEGIN HIDDEN TESTS\n"
-                      "    check.equal('a2', answer, 1)\n    ### END HIDDEN TESTS",
-              {"grade_id": "t", "grade": True, "locked": True, "points": 2}))
-RELEASE = _nb(("code", "import numpy", {"grade_id": "setup", "locked": True}),
-              ("code", "answer = None", {"grade_id": "a", "solution": True}),
-              ("code", "with checking('a') as check:\n    check.equal('a', answer, 1)\n",
-               {"grade_id": "t", "grade": True, "locked": True, "points": 2}))
+SOURCE = _nb(
+    ("code", "import numpy", {"grade_id": "setup", "locked": True}),
+    ("code", "### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION", {"grade_id": "a", "solution": True}),
+    (
+        "code",
+        "with checking('a') as check:\n    check.equal('a', answer, 1)\n    ### BEGIN HIDDEN TESTS\n"
+        "    check.equal('a2', answer, 1)\n    ### END HIDDEN TESTS",
+        {"grade_id": "t", "grade": True, "locked": True, "points": 2},
+    ),
+)
+RELEASE = _nb(
+    ("code", "import numpy", {"grade_id": "setup", "locked": True}),
+    ("code", "answer = None", {"grade_id": "a", "solution": True}),
+    (
+        "code",
+        "with checking('a') as check:\n    check.equal('a', answer, 1)\n",
+        {"grade_id": "t", "grade": True, "locked": True, "points": 2},
+    ),
+)
 
 
 def test_assemble_keeps_answers_and_uses_the_instructors_tests():
@@ -111,11 +155,17 @@ def _record(kind, what, **values):
 
 
 def test_oracle_judges_from_plain_records():
-    reference = CellResult("ok", records=[_record("close", "v", expected=np.array([1.0, 2.0]), rtol=1e-7, atol=0.0),
-                                          _record("equal", "s", expected="min")])
+    reference = CellResult(
+        "ok",
+        records=[
+            _record("close", "v", expected=np.array([1.0, 2.0]), rtol=1e-7, atol=0.0),
+            _record("equal", "s", expected="min"),
+        ],
+    )
     good = CellResult("ok", records=[_record("close", "v", got=np.array([1.0, 2.0])), _record("equal", "s", got="min")])
-    wrong = CellResult("ok", records=[_record("close", "v", got=np.array([1.0, 2.1])),
-                                      _record("equal", "s", got="min")])
+    wrong = CellResult(
+        "ok", records=[_record("close", "v", got=np.array([1.0, 2.1])), _record("equal", "s", got="min")]
+    )
     missing = CellResult("ok", records=good.records[:1])
     assert judge_test("t", 2, good, reference).score == 2
     assert judge_test("t", 2, wrong, reference).score == 0
@@ -125,8 +175,11 @@ def test_oracle_judges_from_plain_records():
 
 
 def test_run_plan_survives_a_dying_cell(tmp_path):
-    cells = [{"index": 0, "source": "x = 1"}, {"index": 1, "source": "import os\nos._exit(3)"},
-             {"index": 2, "source": "print(x + 1)"}]
+    cells = [
+        {"index": 0, "source": "x = 1"},
+        {"index": 1, "source": "import os\nos._exit(3)"},
+        {"index": 2, "source": "print(x + 1)"},
+    ]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg", "COURSE_CHECK_MODE": "probe"}
     result = run_plan(cells, tmp_path, env, {"unsandboxed": True}, cell_timeout=60)
     assert result.cells[0].status == "ok" and result.cells[1].status == "died"
@@ -135,14 +188,17 @@ def test_run_plan_survives_a_dying_cell(tmp_path):
 
 
 def test_cli_starts_without_heavy_imports():
-    code = ("import sys, course_utils.grading.cli as c; c._parser().parse_args(['grade', 'ps1']); "
-            "print(sorted(m for m in ('nbgrader', 'numpy', 'sympy', 'sqlalchemy', 'dask') if m in sys.modules))")
+    code = (
+        "import sys, course_utils.grading.cli as c; c._parser().parse_args(['grade', 'ps1']); "
+        "print(sorted(m for m in ('nbgrader', 'numpy', 'sympy', 'sqlalchemy', 'dask') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_cli_refuses_to_grade_without_a_sandbox(tmp_path, monkeypatch, capsys):
     from course_utils.grading import cli, sandbox
+
     monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "bwrap is not installed")
     assert cli.main(["grade", "ps1"]) == 2
     assert "refusing to run student code" in capsys.readouterr().err

@@ -4,6 +4,7 @@ References are independent of the code under test: the naive textbook formula
 where it is safe (|x| < 30, no overflow or cancellation), and mpmath at 40
 significant digits (arbitrary exponent range) everywhere else.
 """
+
 import math
 import warnings
 
@@ -25,10 +26,8 @@ MP_DPS = 40  # digits for the mpmath references (set locally, not globally)
 
 SAFE = st.floats(min_value=-30, max_value=30, allow_nan=False)
 HUGE = st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, allow_infinity=False)
-ROWS = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6),
-                  elements=SAFE)
-HUGE_ROWS = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=6),
-                       elements=HUGE)
+ROWS = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6), elements=SAFE)
+HUGE_ROWS = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=6), elements=HUGE)
 EXTREMES = [1e3, -1e3, 1e300, -1e300]
 
 
@@ -53,6 +52,7 @@ class strict_fp:
 
 
 # ---------------------------------------------------------------- naive references
+
 
 def naive_sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -88,6 +88,7 @@ def mp_logsumexp_row(row):
 
 # ---------------------------------------------------------------- agreement with naive formulas
 
+
 @given(SAFE)
 def test_sigmoid_matches_naive_formula(x):
     assert nm.sigmoid(x) == pytest.approx(naive_sigmoid(x), rel=1e-14, abs=0)
@@ -118,13 +119,13 @@ def test_log_softmax_matches_log_of_naive_softmax(a):
 def test_reductions_along_other_axes(a, axis):
     axis = axis % a.ndim
     np.testing.assert_allclose(nm.softmax(a, axis=axis), naive_softmax(a, axis=axis), rtol=1e-12)
-    np.testing.assert_allclose(nm.logsumexp(a, axis=axis), naive_logsumexp(a, axis=axis),
-                               rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(nm.logsumexp(a, axis=axis), naive_logsumexp(a, axis=axis), rtol=1e-12, atol=1e-13)
     kept = nm.logsumexp(a, axis=axis, keepdims=True)
-    assert kept.shape == a.shape[:axis] + (1,) + a.shape[axis + 1:]
+    assert kept.shape == a.shape[:axis] + (1,) + a.shape[axis + 1 :]
 
 
 # ---------------------------------------------------------------- whole float range vs mpmath
+
 
 @given(HUGE)
 def test_sigmoid_accurate_everywhere(x):
@@ -196,6 +197,7 @@ def test_log_sigmoid_of_minus_1000_is_exact():
 
 # ---------------------------------------------------------------- softmax / logsumexp properties
 
+
 @given(ROWS)
 def test_softmax_rows_sum_to_one(a):
     np.testing.assert_allclose(nm.softmax(a).sum(axis=-1), 1.0, rtol=1e-13)
@@ -235,6 +237,7 @@ def test_softmax_with_some_minus_inf_gives_exact_zero():
 
 
 # ---------------------------------------------------------------- types and shapes
+
 
 @pytest.mark.parametrize("f", [nm.sigmoid, nm.log_sigmoid, nm.softmax, nm.logsumexp, nm.log_softmax])
 @pytest.mark.parametrize("x", [0.5, -3, np.float32(2.0)])

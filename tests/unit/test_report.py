@@ -1,4 +1,5 @@
 """Integrity flags: what the instructor report finds in a submission that grading would hide."""
+
 import nbformat
 import pytest
 
@@ -6,10 +7,13 @@ from course_utils.instructor.report import StudentResult, failed_summary, integr
 
 
 def released_notebook():
-    answer = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
-        "grade_id": "answer", "solution": True, "grade": False, "locked": False}})
-    test = nbformat.v4.new_code_cell("assert x == 1", metadata={"nbgrader": {
-        "grade_id": "test", "solution": False, "grade": True, "locked": True, "points": 1}})
+    answer = nbformat.v4.new_code_cell(
+        "x = 1", metadata={"nbgrader": {"grade_id": "answer", "solution": True, "grade": False, "locked": False}}
+    )
+    test = nbformat.v4.new_code_cell(
+        "assert x == 1",
+        metadata={"nbgrader": {"grade_id": "test", "solution": False, "grade": True, "locked": True, "points": 1}},
+    )
     return nbformat.v4.new_notebook(cells=[answer, test])
 
 
@@ -26,8 +30,7 @@ def submit(nb, path):
 
 
 def flags_of(submitted, released):
-    return integrity_flags(released.parent, submitted if isinstance(submitted, str) else submitted.name,
-                           released)
+    return integrity_flags(released.parent, submitted if isinstance(submitted, str) else submitted.name, released)
 
 
 def test_honest_submission_has_no_flags(paths):
@@ -37,17 +40,29 @@ def test_honest_submission_has_no_flags(paths):
     assert flags_of(submit(nb, submitted), released) == []
 
 
-@pytest.mark.parametrize("tamper, flag", [
-    (lambda nb: nb.cells.pop(1), "cell test: deleted (restored from the release)"),
-    (lambda nb: nb.cells.append(nbformat.from_dict(nb.cells[1])), "cell test: duplicated (only the first copy counts)"),
-    (lambda nb: nb.cells[1].metadata.__setitem__("tags", ["skip-execution"]),
-     "cell test: tags changed to ['skip-execution']"),
-    (lambda nb: setattr(nb.cells[1], "source", "pass"),
-     "test cell test: source edited (the instructor's version was run)"),
-    (lambda nb: nb.cells[0].metadata.nbgrader.__setitem__("grade_id", "other"),
-     "unknown grade id 'other' (run as an ordinary cell)"),
-    (lambda nb: nb.cells[1].metadata.nbgrader.__setitem__("points", 100), "cell test: nbgrader metadata changed"),
-])
+@pytest.mark.parametrize(
+    "tamper, flag",
+    [
+        (lambda nb: nb.cells.pop(1), "cell test: deleted (restored from the release)"),
+        (
+            lambda nb: nb.cells.append(nbformat.from_dict(nb.cells[1])),
+            "cell test: duplicated (only the first copy counts)",
+        ),
+        (
+            lambda nb: nb.cells[1].metadata.__setitem__("tags", ["skip-execution"]),
+            "cell test: tags changed to ['skip-execution']",
+        ),
+        (
+            lambda nb: setattr(nb.cells[1], "source", "pass"),
+            "test cell test: source edited (the instructor's version was run)",
+        ),
+        (
+            lambda nb: nb.cells[0].metadata.nbgrader.__setitem__("grade_id", "other"),
+            "unknown grade id 'other' (run as an ordinary cell)",
+        ),
+        (lambda nb: nb.cells[1].metadata.nbgrader.__setitem__("points", 100), "cell test: nbgrader metadata changed"),
+    ],
+)
 def test_tampering_is_flagged(paths, tamper, flag):
     released, submitted = paths
     nb = released_notebook()
@@ -73,11 +88,12 @@ def test_broken_and_missing_notebooks_are_flags_not_crashes(paths):
 @pytest.mark.parametrize("make", ["symlink", "fifo", "hardlink"])
 def test_links_and_fifos_are_unreadable_not_followed(paths, make):
     import os
+
     released, submitted = paths
     if make == "symlink":
-        submitted.symlink_to(released)        # e.g. the instructor's notebook
+        submitted.symlink_to(released)  # e.g. the instructor's notebook
     elif make == "fifo":
-        os.mkfifo(submitted)                  # would block a reader forever
+        os.mkfifo(submitted)  # would block a reader forever
     else:
         os.link(released, submitted)
     flags = flags_of(submitted, released)
@@ -85,8 +101,10 @@ def test_links_and_fifos_are_unreadable_not_followed(paths, make):
 
 
 def test_render_marks_failed_and_flagged_students():
-    results = {"ok": StudentResult("ok", {"t1": (1.0, 1.0), "t2": (0.0, 2.0)}),
-               "broken": StudentResult("broken", {"t1": (None, 1.0)}, flags=["test cell t1: source edited"])}
+    results = {
+        "ok": StudentResult("ok", {"t1": (1.0, 1.0), "t2": (0.0, 2.0)}),
+        "broken": StudentResult("broken", {"t1": (None, 1.0)}, flags=["test cell t1: source edited"]),
+    }
     page = render({"ps1": results})
     assert "1 failed to grade" in page and "1 with integrity flags" in page
     assert "FAILED: not graded" in page and "test cell t1: source edited" in page

@@ -4,6 +4,7 @@ Each attack runs as student code inside ``sandbox_command``; the test asserts th
 failed AND that the sandbox came back normally (exit 0 after the code caught its failure, or
 killed within the time the test allows). Needs root and bubblewrap; skipped otherwise.
 """
+
 import errno
 import json
 import os
@@ -20,7 +21,7 @@ import pytest
 from course_utils.grading import sandbox
 from course_utils.grading.sandbox import Limits, SandboxUnavailable, sandbox_command, unavailable_reason
 
-SLOT = sandbox.MAX_SLOTS - 6          # far from the engine's slots 0..63
+SLOT = sandbox.MAX_SLOTS - 6  # far from the engine's slots 0..63
 UID = sandbox.UID_BASE + SLOT
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp/home", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
 REPO = Path(sandbox.__file__).resolve().parents[2]
@@ -48,8 +49,7 @@ def student(code, private, limits=Limits(), readable=(), env=ENV, timeout=30, **
     """Run PRELUDE + code in the sandbox; the CompletedProcess (text)."""
     argv = [sys.executable, "-c", PRELUDE + textwrap.dedent(code)]
     cmd = sandbox_command(argv, private, env, limits=limits, readable=readable, slot=SLOT)
-    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=timeout, **run)
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, **run)
 
 
 def results(done):
@@ -116,7 +116,7 @@ def test_course_files_are_invisible(course):
     out = results(student(code, private, readable=[course / "data"]))
     for name in ("source", "submitted", "secret"):
         assert out[name].startswith("FileNotFoundError"), out[name]
-    assert out["listing"] == "ok: ['data']"           # the readable folder, nothing beside it
+    assert out["listing"] == "ok: ['data']"  # the readable folder, nothing beside it
     assert out["data"] == "ok: 'public data\\n'"
     for name in ("source", "submitted", "autograded", "gradebook.db", ".grading_secret"):
         assert out[f"repo {name}"].startswith("FileNotFoundError"), out[f"repo {name}"]
@@ -143,10 +143,16 @@ def test_gradebook_cannot_be_written(course, expose):
     print_results()
     """
     out = results(student(code, private, readable=[course] if expose else []))
-    assert all(failed(v) for v in out.values()), out     # not found, or read-only and not its own
+    assert all(failed(v) for v in out.values()), out  # not found, or read-only and not its own
     assert gradebook.read_bytes() == before
-    assert sorted(p.name for p in course.iterdir()) == [".grading_secret", "autograded", "data",
-                                                         "gradebook.db", "source", "submitted"]
+    assert sorted(p.name for p in course.iterdir()) == [
+        ".grading_secret",
+        "autograded",
+        "data",
+        "gradebook.db",
+        "source",
+        "submitted",
+    ]
     assert (course / "source/ps1/ps1.ipynb").read_text() == '{"solution": "secret"}'
 
 
@@ -198,7 +204,7 @@ def test_no_network_not_even_host_loopback(tmp_path):
         out = results(student(code, tmp_path / "private"))
         for listener in (server, abstract):
             with pytest.raises(BlockingIOError):
-                listener.accept()                      # nobody got through
+                listener.accept()  # nobody got through
     finally:
         server.close()
         abstract.close()
@@ -228,7 +234,7 @@ def test_fork_bomb_hits_the_process_limit(tmp_path):
     forked, code_ = out["stopped"]
     assert forked < 16 and code_ == errno.EAGAIN
     assert time.monotonic() - start < 20
-    assert wait_until_gone(UID) == []                 # the sleeping children died with the sandbox
+    assert wait_until_gone(UID) == []  # the sleeping children died with the sandbox
 
 
 @needs_sandbox
@@ -245,15 +251,16 @@ def test_endless_fork_bomb_is_contained_and_killed(tmp_path):
     limits = Limits(processes=8)
     argv = [sys.executable, "-c", textwrap.dedent(code)]
     cmd = sandbox_command(argv, tmp_path / "private", ENV, limits, slot=SLOT)
-    bomb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    bomb = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         time.sleep(1.5)
         assert bomb.poll() is None
-        assert 1 <= len(processes_of(UID)) <= limits.processes + 1      # + the inner bwrap
-        assert subprocess.run(["true"], timeout=10).returncode == 0      # the host still forks
+        assert 1 <= len(processes_of(UID)) <= limits.processes + 1  # + the inner bwrap
+        assert subprocess.run(["true"], timeout=10).returncode == 0  # the host still forks
     finally:
-        os.killpg(bomb.pid, signal.SIGKILL)                             # what grading.execute does
+        os.killpg(bomb.pid, signal.SIGKILL)  # what grading.execute does
         bomb.wait(timeout=10)
     assert wait_until_gone(UID) == []
 
@@ -315,7 +322,7 @@ def test_cpu_time_is_limited(tmp_path):
 def test_submission_is_writable_and_shows_up_on_the_host(tmp_path):
     private = tmp_path / "private"
     private.mkdir()
-    (private / "plan.json").write_text("{}")          # put there by the grader, before the run
+    (private / "plan.json").write_text("{}")  # put there by the grader, before the run
     code = """
     results["cwd"] = os.getcwd()
     attempt("read plan", lambda: open("plan.json").read())
@@ -396,7 +403,7 @@ def test_signals_reach_only_the_sandbox(tmp_path):
     finally:
         bystander.kill()
         bystander.wait()
-    assert max(out["pids"]) < 10                      # its own PID namespace
+    assert max(out["pids"]) < 10  # its own PID namespace
     assert failed(out["kill host pid"]) and failed(out["kill sandbox init"]), out
     assert wait_until_gone(UID) == []
 
@@ -441,17 +448,24 @@ def test_unsandboxed_runs_plainly_with_limits(tmp_path):
     private = tmp_path / "private"
     private.mkdir()
     owner = private.stat().st_uid
-    code = ("import os, resource; print(os.getcwd(), os.getuid(), "
-            "resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0], "
-            "sorted(os.environ))")
+    code = (
+        "import os, resource; print(os.getcwd(), os.getuid(), "
+        "resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0], "
+        "sorted(os.environ))"
+    )
     limits = Limits(memory_bytes=2**30, file_bytes=2**20)
     cmd = sandbox_command([sys.executable, "-c", code], private, ENV, limits, unsandboxed=True)
     assert cmd[0] != sandbox.BWRAP
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split(" ", 4) == [str(private.resolve()), str(os.getuid()), str(2**30), str(2**20),
-                                          f"{sorted(ENV)}\n"]
-    assert private.stat().st_uid == owner              # not handed over
+    assert done.stdout.split(" ", 4) == [
+        str(private.resolve()),
+        str(os.getuid()),
+        str(2**30),
+        str(2**20),
+        f"{sorted(ENV)}\n",
+    ]
+    assert private.stat().st_uid == owner  # not handed over
 
 
 def test_missing_bwrap_is_reported_and_refused(tmp_path, monkeypatch):
@@ -484,7 +498,7 @@ def test_slots_and_arguments_are_checked(tmp_path):
         sandbox_command(["true"], private, {"A=B": "c"})
     with pytest.raises(ValueError):
         sandbox_command([], private, ENV)
-    with pytest.raises(ValueError, match="contains"):        # would hand the package to the sandbox
+    with pytest.raises(ValueError, match="contains"):  # would hand the package to the sandbox
         sandbox_command(["true"], REPO, ENV, unsandboxed=True)
     with pytest.raises(ValueError, match="contains"):
         sandbox_command(["true"], tmp_path, ENV, readable=[tmp_path / "data"])

@@ -1,4 +1,5 @@
 """course_utils.grading.store against real nbgrader gradebooks on SQLite and on a real PostgreSQL."""
+
 import contextlib
 import csv
 import multiprocessing
@@ -14,7 +15,7 @@ import pytest
 from course_utils.grading.store import GradebookError, Store, SubmissionResult
 
 ASSIGNMENT, NOTEBOOK = "ps1", "problem1"
-CELLS = {"q1": ("code", 2.0), "q2": ("code", 3.0), "q3": ("markdown", 5.0)}   # q3: a written answer
+CELLS = {"q1": ("code", 2.0), "q2": ("code", 3.0), "q3": ("markdown", 5.0)}  # q3: a written answer
 
 
 def build_gradebook(url):
@@ -25,8 +26,7 @@ def build_gradebook(url):
         gradebook.update_or_create_assignment(ASSIGNMENT)
         gradebook.update_or_create_notebook(NOTEBOOK, ASSIGNMENT)
         for name, (cell_type, points) in CELLS.items():
-            gradebook.update_or_create_grade_cell(name, NOTEBOOK, ASSIGNMENT, max_score=points,
-                                                  cell_type=cell_type)
+            gradebook.update_or_create_grade_cell(name, NOTEBOOK, ASSIGNMENT, max_score=points, cell_type=cell_type)
         gradebook.update_or_create_solution_cell("q3", NOTEBOOK, ASSIGNMENT)
 
 
@@ -88,8 +88,7 @@ def store(db_url):
 
 
 def graded(student, q1=2.0, q2=1.5, q3=None, **kwargs):
-    return SubmissionResult(ASSIGNMENT, student, "graded",
-                            scores={NOTEBOOK: {"q1": q1, "q2": q2, "q3": q3}}, **kwargs)
+    return SubmissionResult(ASSIGNMENT, student, "graded", scores={NOTEBOOK: {"q1": q1, "q2": q2, "q3": q3}}, **kwargs)
 
 
 def grades(url, student):
@@ -97,9 +96,11 @@ def grades(url, student):
     from nbgrader.api import Gradebook
 
     with Gradebook(url, course_id="dl-workbook") as gradebook:
-        return {name: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
-                for name in CELLS
-                for grade in [gradebook.find_grade(name, NOTEBOOK, ASSIGNMENT, student)]}
+        return {
+            name: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+            for name in CELLS
+            for grade in [gradebook.find_grade(name, NOTEBOOK, ASSIGNMENT, student)]
+        }
 
 
 def submission_score(url, student):
@@ -130,8 +131,9 @@ def dump(url):
         metadata = MetaData()
         metadata.reflect(engine)
         with engine.connect() as connection:
-            return {name: sorted(map(repr, connection.execute(select(table))))
-                    for name, table in metadata.tables.items()}
+            return {
+                name: sorted(map(repr, connection.execute(select(table)))) for name, table in metadata.tables.items()
+            }
     finally:
         engine.dispose()
 
@@ -143,8 +145,11 @@ def read_csv(path):
 
 def test_graded_result_lands_in_the_gradebook(store, db_url):
     store.record(graded("alice", flags=["imports os"], submission_hash="ab12"))
-    assert grades(db_url, "alice") == {"q1": (2.0, None, False), "q2": (1.5, None, False),
-                                       "q3": (0.0, None, True)}   # None: 0 and "needs manual grade"
+    assert grades(db_url, "alice") == {
+        "q1": (2.0, None, False),
+        "q2": (1.5, None, False),
+        "q3": (0.0, None, True),
+    }  # None: 0 and "needs manual grade"
     assert submission_score(db_url, "alice") == (3.5, 10.0, True)
     status = store.statuses(ASSIGNMENT)["alice"]
     assert status["status"] == "graded" and status["reason"] == ""
@@ -157,13 +162,13 @@ def test_manual_score_survives_regrading(store, db_url):
     from nbgrader.api import Gradebook
 
     store.record(graded("alice"))
-    with Gradebook(db_url, course_id="dl-workbook") as gradebook:   # the instructor, in Formgrader
+    with Gradebook(db_url, course_id="dl-workbook") as gradebook:  # the instructor, in Formgrader
         gradebook.find_grade("q3", NOTEBOOK, ASSIGNMENT, "alice").manual_score = 4.0
         gradebook.find_grade("q2", NOTEBOOK, ASSIGNMENT, "alice").manual_score = 2.5
         gradebook.db.commit()
     store.record(graded("alice", q1=1.0, q2=0.5))
     after = grades(db_url, "alice")
-    assert after["q3"][1] == 4.0 and after["q2"] == (0.5, 2.5, True)   # manual kept, flagged for review
+    assert after["q3"][1] == 4.0 and after["q2"] == (0.5, 2.5, True)  # manual kept, flagged for review
     assert after["q1"] == (1.0, None, False)
     assert submission_score(db_url, "alice")[0] == 1.0 + 2.5 + 4.0
 
@@ -175,9 +180,9 @@ def test_recording_twice_changes_nothing(store, db_url):
     store.record(graded("alice", flags=["x"], submission_hash="h1"))
     store.record(SubmissionResult(ASSIGNMENT, "bob", "failed", reason="problem1.ipynb: not JSON"))
     assert dump(db_url) == before
-    assert submission_score(db_url, "alice")[0] == 3.5   # no double counting
+    assert submission_score(db_url, "alice")[0] == 3.5  # no double counting
     first = store.statuses(ASSIGNMENT)["alice"]["updated_at"]
-    store.record(graded("alice", q1=0.0, flags=["x"], submission_hash="h2"))   # a new submission
+    store.record(graded("alice", q1=0.0, flags=["x"], submission_hash="h2"))  # a new submission
     status = store.statuses(ASSIGNMENT)["alice"]
     assert status["submission_hash"] == "h2" and status["updated_at"] >= first
     assert grades(db_url, "alice")["q1"] == (0.0, None, False)
@@ -185,20 +190,23 @@ def test_recording_twice_changes_nothing(store, db_url):
 
 def test_failed_submissions_are_recorded_and_exported(store, db_url, tmp_path):
     store.record(graded("alice", flags=["imports os", "long loop"]))
-    store.record(SubmissionResult(ASSIGNMENT, "bob", "failed", reason="problem1.ipynb is not valid JSON",
-                                  submission_hash="ff00"))
-    assert not has_submission(db_url, "bob")   # nothing to grade: no fake zero in the gradebook
+    store.record(
+        SubmissionResult(ASSIGNMENT, "bob", "failed", reason="problem1.ipynb is not valid JSON", submission_hash="ff00")
+    )
+    assert not has_submission(db_url, "bob")  # nothing to grade: no fake zero in the gradebook
     status = store.statuses(ASSIGNMENT)["bob"]
-    assert (status["status"], status["reason"], status["score"]) == (
-        "failed", "problem1.ipynb is not valid JSON", None)
+    assert (status["status"], status["reason"], status["score"]) == ("failed", "problem1.ipynb is not valid JSON", None)
 
     store.export_csv(tmp_path / "grades.csv")
     rows = read_csv(tmp_path / "grades.csv")
     assert rows["bob"]["status"] == "failed: problem1.ipynb is not valid JSON"
-    assert rows["bob"]["auto_score"] == rows["bob"]["score"] == ""        # blank, not 0
+    assert rows["bob"]["auto_score"] == rows["bob"]["score"] == ""  # blank, not 0
     assert rows["alice"]["status"] == "graded" and rows["alice"]["flags"] == "imports os;long loop"
     assert (rows["alice"]["auto_score"], rows["alice"]["max_auto_score"], rows["alice"]["manual_score"]) == (
-        "3.5", "10", "")
+        "3.5",
+        "10",
+        "",
+    )
     assert rows["alice"]["needs_manual_grade"] == "yes"
     store.export_csv(tmp_path / "none.csv", assignments=["ps9"])
     assert read_csv(tmp_path / "none.csv") == {}
@@ -206,8 +214,9 @@ def test_failed_submissions_are_recorded_and_exported(store, db_url, tmp_path):
 
 def test_failed_rerun_sets_only_the_cells_it_gives(store, db_url):
     store.record(graded("alice"))
-    store.record(SubmissionResult(ASSIGNMENT, "alice", "failed", reason="kernel died in q1",
-                                  scores={NOTEBOOK: {"q1": None}}))
+    store.record(
+        SubmissionResult(ASSIGNMENT, "alice", "failed", reason="kernel died in q1", scores={NOTEBOOK: {"q1": None}})
+    )
     after = grades(db_url, "alice")
     assert after["q1"] == (0.0, None, True) and after["q2"] == (1.5, None, False)
     assert store.statuses(ASSIGNMENT)["alice"]["status"] == "failed"
@@ -222,7 +231,8 @@ def test_unknown_names_are_clear_errors_and_write_nothing(store, db_url):
     with pytest.raises(ValueError, match="outside"):
         store.record(graded("alice", q1=7.0))
     assert {name: rows for name, rows in dump(db_url).items() if name != "course_grading_status"} == {
-        name: rows for name, rows in before.items() if name != "course_grading_status"}
+        name: rows for name, rows in before.items() if name != "course_grading_status"
+    }
     assert store.statuses(ASSIGNMENT) == {}
 
 
@@ -238,16 +248,16 @@ def test_grades_and_status_commit_together(store, db_url, monkeypatch):
     with pytest.raises(RuntimeError):
         store.record(graded("carol"))
     monkeypatch.undo()
-    assert grades(db_url, "alice")["q1"] == (2.0, None, False)   # rolled back with the status row
+    assert grades(db_url, "alice")["q1"] == (2.0, None, False)  # rolled back with the status row
     assert not has_submission(db_url, "carol")
     assert set(store.statuses(ASSIGNMENT)) == {"alice"}
-    store.record(graded("carol"))                                 # the rerun redoes carol
+    store.record(graded("carol"))  # the rerun redoes carol
     assert submission_score(db_url, "carol")[0] == 3.5
 
 
 def _killed_mid_record(url):
     def die(*args):
-        os._exit(9)   # no rollback, no cleanup: as if the grader were killed -9 here
+        os._exit(9)  # no rollback, no cleanup: as if the grader were killed -9 here
 
     Store._write_status = die
     Store(url).record(graded("alice", q1=0.0, q2=0.0))
@@ -260,7 +270,7 @@ def test_a_writer_killed_mid_record_leaves_no_trace(store, db_url):
     process.start()
     process.join(timeout=60)
     assert process.exitcode == 9
-    assert dump(db_url) == before            # the grades written before the kill were never committed
+    assert dump(db_url) == before  # the grades written before the kill were never committed
     store.record(graded("alice", q1=0.0, q2=0.0))
     assert grades(db_url, "alice")["q1"] == (0.0, None, False)
 
@@ -268,7 +278,7 @@ def test_a_writer_killed_mid_record_leaves_no_trace(store, db_url):
 def _writer(url, worker, barrier, errors):
     try:
         with Store(url) as store:
-            store.statuses(ASSIGNMENT)     # both create the status table (if missing) at once
+            store.statuses(ASSIGNMENT)  # both create the status table (if missing) at once
             barrier.wait(timeout=60)
             for i in range(10):
                 store.record(graded(f"s{worker}-{i:02d}", q1=float(i % 3), q2=float(worker)))
@@ -297,7 +307,9 @@ def test_concurrent_writers_lose_nothing(db_url):
 
 
 def test_import_is_light():
-    code = ("import sys, course_utils.grading.store; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbgrader', 'sqlalchemy')))")
+    code = (
+        "import sys, course_utils.grading.store; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbgrader', 'sqlalchemy')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

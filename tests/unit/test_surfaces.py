@@ -1,4 +1,5 @@
 """explorer.FastExplorer (the fast renderer) and autoencoder_slices (ps2's structured slices)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,8 +15,9 @@ def batched_quadratic(thetas):
 
 
 def test_fast_explorer_keeps_the_base_behaviour():
-    ex = explorer.FastExplorer({"q": batched_quadratic}, center=np.zeros(3),
-                               directions=np.eye(3)[:2], extent=2.0, resolution=9)
+    ex = explorer.FastExplorer(
+        {"q": batched_quadratic}, center=np.zeros(3), directions=np.eye(3)[:2], extent=2.0, resolution=9
+    )
     assert bytes(ex.image.value).startswith(b"\x89PNG")
     z, values = ex.last["z"], ex.last["values"]
     g1, g2 = np.meshgrid(z, z)
@@ -27,8 +29,9 @@ def test_fast_explorer_keeps_the_base_behaviour():
 
 
 def test_fast_explorer_survives_non_finite_values():
-    ex = explorer.FastExplorer({"bad": lambda t: np.where(t[:, 0] > 0, np.inf, np.nan)},
-                               center=np.zeros(2), directions=np.eye(2), resolution=5)
+    ex = explorer.FastExplorer(
+        {"bad": lambda t: np.where(t[:, 0] > 0, np.inf, np.nan)}, center=np.zeros(2), directions=np.eye(2), resolution=5
+    )
     assert bytes(ex.image.value).startswith(b"\x89PNG")
 
 
@@ -36,8 +39,12 @@ def test_fast_explorer_survives_non_finite_values():
 def small():
     rng = np.random.default_rng(3)
     D, H, N = 12, 4, 9
-    params = {"W1": rng.standard_normal((H, D)), "b1": rng.standard_normal(H),
-              "W2": rng.standard_normal((D, H)), "b2": rng.standard_normal(D)}
+    params = {
+        "W1": rng.standard_normal((H, D)),
+        "b1": rng.standard_normal(H),
+        "W2": rng.standard_normal((D, H)),
+        "b2": rng.standard_normal(D),
+    }
     X = rng.random((N, D))
     return params, X
 
@@ -76,8 +83,12 @@ FLOAT32_RTOL = 1e-6
 def mnist_sized():
     rng = np.random.default_rng(5)
     D, H, N = 784, 30, 37  # N not a multiple of block_rows: a partial last block
-    params = {"W1": rng.standard_normal((H, D)) / np.sqrt(D), "b1": 0.1 * rng.standard_normal(H),
-              "W2": rng.standard_normal((D, H)) / np.sqrt(H), "b2": 0.1 * rng.standard_normal(D)}
+    params = {
+        "W1": rng.standard_normal((H, D)) / np.sqrt(D),
+        "b1": 0.1 * rng.standard_normal(H),
+        "W2": rng.standard_normal((D, H)) / np.sqrt(H),
+        "b2": 0.1 * rng.standard_normal(D),
+    }
     X = (rng.random((N, D)) < 0.3) * rng.random((N, D))  # many zero pixels, like the images
     return params, X
 
@@ -117,14 +128,20 @@ def test_float32_sums_stay_accurate_on_1000_images(loss):
     """The notebook's size: float32 sums over 1,000 x 784 values stay within the tolerance."""
     rng = np.random.default_rng(8)
     D, H, N = 784, 30, 1000
-    params = {"W1": rng.standard_normal((H, D)) / np.sqrt(D), "b1": np.zeros(H),
-              "W2": rng.standard_normal((D, H)) / np.sqrt(H), "b2": -2 + 0.1 * rng.standard_normal(D)}
+    params = {
+        "W1": rng.standard_normal((H, D)) / np.sqrt(D),
+        "b1": np.zeros(H),
+        "W2": rng.standard_normal((D, H)) / np.sqrt(H),
+        "b2": -2 + 0.1 * rng.standard_normal(D),
+    }
     X = (rng.random((N, D)) < 0.4) * rng.random((N, D))
     slices = autoencoder_slices.AutoencoderSlices(params, X, seed=9)
     for kind in slices.KINDS:
         fast = slices.error(kind, loss, [0.0, 0.3], [0.0, -0.6])
-        naive = [autoencoder_slices.autoencoder_error(slices.params_at(kind, a, b), X, loss)
-                 for a, b in [(0.0, 0.0), (0.3, -0.6)]]
+        naive = [
+            autoencoder_slices.autoencoder_error(slices.params_at(kind, a, b), X, loss)
+            for a, b in [(0.0, 0.0), (0.3, -0.6)]
+        ]
         np.testing.assert_allclose(fast, naive, rtol=FLOAT32_RTOL)
 
 

@@ -1,4 +1,5 @@
 """Tests of course_utils.symbolic: whitelisted parsing and equivalence checks."""
+
 import os
 import signal
 import subprocess
@@ -18,9 +19,10 @@ SIG = 1 / (1 + sp.exp(-x))
 
 # ---------------------------------------------------------------- parse
 
+
 def test_parse_caret_means_power():
     e = parse("x^2 + exp(y)", [x, y])
-    assert e == x ** 2 + sp.exp(y)
+    assert e == x**2 + sp.exp(y)
     assert e.subs({x: 3, y: 0}) == 10  # 3^2 + e^0, not 3 XOR 2 (= 1)
 
 
@@ -36,25 +38,28 @@ def test_parse_implicit_multiplication():
 
 
 def test_parse_matrix():
-    assert parse("Matrix([[x, 1], [0, y^2]])", [x, y]) == sp.Matrix([[x, 1], [0, y ** 2]])
+    assert parse("Matrix([[x, 1], [0, y^2]])", [x, y]) == sp.Matrix([[x, 1], [0, y**2]])
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os')",
-    "__import__('os').system('true')",
-    "open('f')",
-    "x.__class__",
-    "x.__class__.__mro__",
-    "eval('1')",
-    "exec('x=1')",
-    "lambda: 1",
-    "getattr(x, 'subs')",
-    "globals()",
-    "sympy.exp(x)",
-    "os",
-    "x; y",
-    "z + x",          # z is not one of the allowed symbols
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os')",
+        "__import__('os').system('true')",
+        "open('f')",
+        "x.__class__",
+        "x.__class__.__mro__",
+        "eval('1')",
+        "exec('x=1')",
+        "lambda: 1",
+        "getattr(x, 'subs')",
+        "globals()",
+        "sympy.exp(x)",
+        "os",
+        "x; y",
+        "z + x",  # z is not one of the allowed symbols
+    ],
+)
 def test_parse_rejects_unsafe_or_unknown_names(text, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UnsafeExpression):
@@ -100,13 +105,19 @@ def test_parse_of_huge_power_tower_does_not_hang():
             pass
     """)
     try:
-        subprocess.run([sys.executable, "-c", code], timeout=5, check=False,
-                       capture_output=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        subprocess.run(
+            [sys.executable, "-c", code],
+            timeout=5,
+            check=False,
+            capture_output=True,
+            env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("parse('9^9^9') did not return within 5 s")
 
 
 # ---------------------------------------------------------------- equivalent
+
 
 def test_sigmoid_derivative_forms_are_equivalent():
     # d/dx sigma = sigma (1 - sigma) = e^-x / (1 + e^-x)^2
@@ -134,7 +145,7 @@ def test_wrong_matrix_entry_rejected():
     assert not equivalent(answer, reference, [x, y])
 
 
-@pytest.mark.parametrize("wrong", [SIG * (1 + SIG), -SIG * (1 - SIG), SIG ** 2 * (1 - SIG), SIG])
+@pytest.mark.parametrize("wrong", [SIG * (1 + SIG), -SIG * (1 - SIG), SIG**2 * (1 - SIG), SIG])
 def test_wrong_sigmoid_derivative_rejected_with_the_point(wrong):
     ref = SIG * (1 - SIG)
     result = equivalent(wrong, ref, [x])
@@ -157,18 +168,18 @@ def test_numeric_disagreement_wins_over_simplify(monkeypatch):
 
 
 def test_wrong_string_answer_rejected():
-    result = equivalent("x^2 + y", x ** 2 + 2 * y, [x, y])
+    result = equivalent("x^2 + y", x**2 + 2 * y, [x, y])
     assert not result and set(result.point) == {"x", "y"}
 
 
 def test_tolerance_of_the_probes():
     # differs by 1e-6 everywhere: far above rtol = 1e-8 (relative to 1 + |want| <= 2)
-    assert not equivalent(sp.sin(x) + sp.Rational(1, 10 ** 6), sp.sin(x), [x])
+    assert not equivalent(sp.sin(x) + sp.Rational(1, 10**6), sp.sin(x), [x])
     # 1e-12 is inside rtol = 1e-8: accepted by the probes (simplify cannot prove it) ...
-    result = equivalent(sp.sin(x) + sp.Rational(1, 10 ** 12), sp.sin(x), [x])
+    result = equivalent(sp.sin(x) + sp.Rational(1, 10**12), sp.sin(x), [x])
     assert result and result.method == "probe"
     # ... but not with a tighter tolerance
-    assert not equivalent(sp.sin(x) + sp.Rational(1, 10 ** 12), sp.sin(x), [x], rtol=1e-14)
+    assert not equivalent(sp.sin(x) + sp.Rational(1, 10**12), sp.sin(x), [x], rtol=1e-14)
 
 
 def test_shape_mismatch():
@@ -197,11 +208,11 @@ def test_unknown_symbol_in_string_raises_unsafe():
 
 def test_reference_never_finite_in_domain():
     # exp(1e6 (x^2 + 1)) overflows for every x: no usable probe point
-    big = sp.exp(10 ** 6 * (x ** 2 + 1))
+    big = sp.exp(10**6 * (x**2 + 1))
     result = equivalent(x, big, [x])
     assert not result and "no point" in result.message
     # simplify still decides when the forms are equal
-    result = equivalent(sp.exp(10 ** 6 * x ** 2) * sp.exp(10 ** 6), big, [x])
+    result = equivalent(sp.exp(10**6 * x**2) * sp.exp(10**6), big, [x])
     assert result and result.method == "simplify"
 
 
@@ -214,6 +225,7 @@ def test_time_limit_restores_signal_handler_and_timer():
 
 def test_time_limit_context_interrupts():
     import time
+
     with pytest.raises(symbolic._Timeout):
         with symbolic._time_limit(0.05):
             time.sleep(2)
@@ -225,6 +237,7 @@ def test_equivalence_is_bool_like():
 
 
 # ---------------------------------------------------------------- check_against_numpy
+
 
 def test_check_against_numpy_correct_derivative_is_small():
     # d/dx tanh(x) = 1 - tanh(x)^2 = sech(x)^2
@@ -243,8 +256,9 @@ def test_check_against_numpy_wrong_derivative_is_large():
 
 
 def test_check_against_numpy_two_symbols_and_single_point():
-    expr = sp.diff(x ** 2 * y, x)  # 2 x y
+    expr = sp.diff(x**2 * y, x)  # 2 x y
     assert check_against_numpy(expr, [x, y], lambda a, b: 2 * a * b, np.array([1.5, -2.0])) < 1e-15
     # off by a factor 2 -> relative error exactly 1: |4xy - 2xy| / |2xy|
-    assert check_against_numpy(expr, [x, y], lambda a, b: 4 * a * b, [[1.5, -2.0], [0.5, 3.0]]) \
-        == pytest.approx(1.0, rel=1e-9)
+    assert check_against_numpy(expr, [x, y], lambda a, b: 4 * a * b, [[1.5, -2.0], [0.5, 3.0]]) == pytest.approx(
+        1.0, rel=1e-9
+    )

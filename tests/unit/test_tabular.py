@@ -1,4 +1,5 @@
 """Tests of course_utils.tabular: preprocessing on a small hand-made table, and the real Ames data."""
+
 import numpy as np
 import pytest
 
@@ -9,12 +10,14 @@ pd = pytest.importorskip("pandas")
 
 @pytest.fixture
 def frame():
-    return pd.DataFrame({
-        "size": [50.0, 70.0, 90.0, 110.0, 130.0, 150.0, 60.0, 80.0, 100.0, 120.0],
-        "kind": ["flat", "house", "house", "flat", None, "house", "flat", "villa", "house", "flat"],
-        "same": [1.0] * 10,
-        "price": [100.0, 150.0, 190.0, 210.0, 260.0, 300.0, 120.0, 170.0, 205.0, 230.0],
-    })
+    return pd.DataFrame(
+        {
+            "size": [50.0, 70.0, 90.0, 110.0, 130.0, 150.0, 60.0, 80.0, 100.0, 120.0],
+            "kind": ["flat", "house", "house", "flat", None, "house", "flat", "villa", "house", "flat"],
+            "same": [1.0] * 10,
+            "price": [100.0, 150.0, 190.0, 210.0, 260.0, 300.0, 120.0, 170.0, 205.0, 230.0],
+        }
+    )
 
 
 def test_split_is_a_seeded_partition():

@@ -1,4 +1,5 @@
 """Tests of course_utils.training: grading budgets, progress bars, curve plots."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -52,7 +53,7 @@ def test_progress_while_grading_writes_nothing_to_stderr(capsys, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert list(training.progress(range(50), desc="epochs")) == list(range(50))
     captured = capsys.readouterr()
-    assert captured.err == ""          # nbgrader scores stderr in a cell as an error
+    assert captured.err == ""  # nbgrader scores stderr in a cell as an error
     assert "epochs" in captured.out and "50/50" in captured.out
 
 
@@ -87,6 +88,7 @@ def test_plot_curves_long_curves_and_given_axes():
 
 def test_plot_curves_empty_dict_still_returns_axes():
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # legend() without handles warns
         ax = training.plot_curves({})
