@@ -44,7 +44,7 @@ class Checker:
 
     def true(self, what, condition, message="", where=""):
         """Pass when ``condition`` is truthy."""
-        self._check("true", what, where, got=bool(condition), message=message)
+        self._check("true", what, where, got=condition, message=message)
 
     def equal(self, what, got, expected, where=""):
         """Exact equality (ints, strings, sets, tuples)."""
@@ -95,6 +95,11 @@ class JudgeChecker(Checker):
 
 
 CHECKERS = {"": Checker, "probe": ProbeChecker, "judge": JudgeChecker}
+
+
+def plain_assert(question, what, condition, message=""):
+    """A plain ``assert`` of a test cell, as the grader runs it: a ``true`` check (see grading.predicates)."""
+    CHECKERS[check_mode()](question).true(what, condition, str(message) if message else "")
 
 
 def _as_floats(got):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .files import NotAPlainFile, read_submitted
+from .predicates import rewrite_asserts, skeletons_of
 from .strip import strip_expected
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
@@ -111,10 +112,19 @@ def _compare(gid, mine, theirs):
     return flags
 
 
+def test_source(cell):
+    """An instructor's test cell as both runs see it: no markers, plain asserts as checks."""
+    return rewrite_asserts(without_markers(cell["source"]), _grade_id(cell))
+
+
 def _trusted_source(cell):
     """The instructor's source cell as it runs in the student's process."""
-    source = without_markers(cell["source"])
-    return strip_expected(source) if role(cell) == "test" else source
+    return strip_expected(test_source(cell)) if role(cell) == "test" else without_markers(cell["source"])
+
+
+def condition_skeletons(source_cells):
+    """{test grade_id: the skeleton of each of its condition sites} (judged outside the student's run)."""
+    return {_grade_id(c): skeletons_of(test_source(c)) for c in source_cells if role(c) == "test"}
 
 
 def student_plan(source_cells, release_cells, submitted_cells):
@@ -165,8 +175,14 @@ def _tests(source_cells):
 
 def reference_plan(source_cells):
     """The instructor's notebook as the reference (judge) run executes it."""
+    code = [c for c in source_cells if c.get("cell_type") == "code"]
     cells = [
-        {"index": i, "source": without_markers(c["source"]), "grade_id": _grade_id(c), "role": role(c)}
-        for i, c in enumerate(c for c in source_cells if c.get("cell_type") == "code")
+        {
+            "index": i,
+            "source": test_source(c) if role(c) == "test" else without_markers(c["source"]),
+            "grade_id": _grade_id(c),
+            "role": role(c),
+        }
+        for i, c in enumerate(code)
     ]
     return Plan(cells, tests=_tests(source_cells))

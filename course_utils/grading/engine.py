@@ -27,6 +27,7 @@ from ..protocol import EXECUTION_VARIABLE, MODE_VARIABLE, READABLE_VARIABLE, STU
 from .assemble import (
     MAX_NOTEBOOK_BYTES,
     UnreadableNotebook,
+    condition_skeletons,
     read_notebook,
     read_submitted_notebook,
     reference_plan,
@@ -36,6 +37,7 @@ from .sandbox import HOME, MAX_SLOTS
 from .settings import Settings
 from .store import SubmissionResult
 
+CACHE_FORMAT = b"records-as-text\n"  # part of the reference cache key: a new format, a new cache
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 
 
@@ -97,12 +99,31 @@ def _readable():
     return [str(p) for p in data.search_roots() if p.is_dir()]
 
 
+def _sandbox(settings, slot):
+    return {"limits": settings.limits, "readable": _readable(), "slot": slot, "unsandboxed": settings.unsandboxed}
+
+
+def _judge_run(settings, slot):
+    from .judge import JudgeRun
+
+    env = {k: v for k, v in _env("", "").items() if k not in (STUDENT_VARIABLE, MODE_VARIABLE, READABLE_VARIABLE)}
+    return JudgeRun({**_sandbox(settings, slot), "readable": ()}, env, settings.judge_timeout)
+
+
 def _run(plan, student, mode, settings, slot):
     from .execute import run_plan
+    from .sandbox import private_folder
 
-    sandbox = {"limits": settings.limits, "readable": _readable(), "slot": slot, "unsandboxed": settings.unsandboxed}
-    with tempfile.TemporaryDirectory(prefix=f"grade-{mode}-") as workdir:
-        return run_plan(plan.cells, Path(workdir), _env(student, mode), sandbox, settings.cell_timeout)
+    with private_folder(settings.limits, settings.unsandboxed, prefix=f"grade-{mode}-") as workdir:
+        return run_plan(
+            plan.cells,
+            Path(workdir),
+            _env(student, mode),
+            _sandbox(settings, slot),
+            settings.cell_timeout,
+            settings.max_crashes,
+            settings.run_seconds,
+        )
 
 
 def _by_grade_id(plan, execution):
@@ -114,7 +135,7 @@ def reference_results(root, assignment, notebook, student, settings, slot):
     from .execute import CellResult
 
     source = Path(root) / "source" / assignment / f"{notebook}.ipynb"
-    key = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    key = hashlib.sha256(CACHE_FORMAT + source.read_bytes()).hexdigest()[:16]
     cache = Path(root) / ".grading_cache" / assignment / f"{notebook}-{key}"
     for name in ("_shared", student):
         if (cache / f"{name}.json").exists():
@@ -148,9 +169,12 @@ def _read_submitted(root, assignment, notebook, student):
 
 
 def _run_findings(notebook, plan, execution):
-    """Integrity findings of a student's run: the channel's, then each cell's tripwires."""
+    """Integrity findings of a student's run: the channel's, then the tripwires of each cell the
+    student wrote or whose code calls the student's (answer, test and added cells)."""
     flags = [f"{notebook}: {flag}" for flag in execution.flags]
     for cell in plan.cells:
+        if cell["role"] == "locked":
+            continue  # the instructor's own setup code: what it does is never the student's finding
         name = cell["grade_id"] or f"#{cell['index']} (added by the student)"
         flags += [
             f"{notebook}: cell {name}: {finding}"
@@ -161,7 +185,7 @@ def _run_findings(notebook, plan, execution):
 
 def _grade_notebook(root, assignment, notebook, student, settings, slot):
     """NotebookGrade of one notebook of a submission."""
-    from .oracle import judge_test
+    from .judge import judge_notebook
 
     source_cells = read_notebook(Path(root) / "source" / assignment / f"{notebook}.ipynb")
     release_cells = read_notebook(Path(root) / "release" / assignment / f"{notebook}.ipynb")
@@ -171,15 +195,21 @@ def _grade_notebook(root, assignment, notebook, student, settings, slot):
         return NotebookGrade(
             {gid: 0.0 for gid in tests}, [problem], [f"{problem}: 0 points for its {len(tests)} tests"], problem
         )
-    plan = student_plan(source_cells, release_cells, cells)
+    extra = (
+        [f"{notebook}: {len(cells)} cells, only the first {settings.max_cells} were run"]
+        if len(cells) > settings.max_cells
+        else []
+    )
+    plan = student_plan(source_cells, release_cells, cells[: settings.max_cells])
     reference = reference_results(root, assignment, notebook, student, settings, slot)
     execution = _run(plan, student, "probe", settings, slot)
     grade = NotebookGrade(
-        flags=[f"{notebook}: {flag}" for flag in plan.flags] + _run_findings(notebook, plan, execution)
+        flags=extra + [f"{notebook}: {flag}" for flag in plan.flags] + _run_findings(notebook, plan, execution)
     )
-    mine = _by_grade_id(plan, execution)
+    skeletons = condition_skeletons(source_cells)
+    verdicts = judge_notebook(tests, _by_grade_id(plan, execution), reference, skeletons, _judge_run(settings, slot))
     for gid, points in tests.items():
-        verdict = judge_test(gid, points, mine.get(gid), reference.get(gid))
+        verdict = verdicts[gid]
         grade.scores[gid] = verdict.score
         grade.flags += [f"{notebook}: {verdict.flag}"] if verdict.flag else []
         score = "?" if verdict.score is None else f"{verdict.score:g}"

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..protocol import RESULT_FD_VARIABLE
 
 MAX_CHANNEL_BYTES = 256 * 2**20  # all result lines of one run
-MAX_LINE = 160 * 2**20  # one result line (a cell's outputs and check records)
+MAX_LINE = 48 * 2**20  # one result line (a cell's outputs and check records)
 MAX_RAW_OUTPUT = 64 * 2**10  # bytes kept of what the process writes to fd 1/2 itself
 MAX_FILES_WRITTEN = 16 * 2**20  # more than this in the private folder is reported
 
@@ -34,7 +34,7 @@ class CellResult:
     status: str  # "ok", "error", or "died"
     error: str = ""
     outputs: list = field(default_factory=list)
-    records: list = field(default_factory=list)
+    records: str = "[]"  # the cell's check records as JSON text, parsed only by the judge process
     guard: list = field(default_factory=list)  # tripwire findings reported by the run
 
 
@@ -84,7 +84,7 @@ class _Channel(threading.Thread):
             try:
                 event = json.loads(line)
                 assert isinstance(event, dict) and event.get("event") in ("start", "done", "guard", "end")
-            except (ValueError, AssertionError):
+            except (ValueError, AssertionError, RecursionError):
                 self._add(problem="malformed message on the result channel")
                 continue
             self._add(event=event)
@@ -106,6 +106,7 @@ class Ending(Enum):
     FINISHED = "finished"  # the runner sent "end": every cell ran
     CLOSED = "closed"  # the result channel closed first: the process died
     TIMED_OUT = "timed out"  # a cell ran longer than the cell timeout
+    OUT_OF_TIME = "out of time"  # the whole run used its time budget
 
 
 class _Progress:
@@ -123,7 +124,7 @@ class _Progress:
         if kind == "start" and self.current is None and self.expected is not None and cell == self.expected:
             self.current, self.started, self.expected = self.expected, time.monotonic(), next(self.order, None)
         elif kind == "guard" and cell == self.current:
-            self.findings.append(str(event.get("finding"))[:300])
+            self.findings.append(clean_text(event.get("finding"), 300))
         elif kind == "done" and self.current is not None and cell == self.current:
             self.execution.cells[self.current] = _cell_result(event, self.findings)
             self.current, self.findings, self.started = None, [], time.monotonic()
@@ -136,8 +137,10 @@ class _Progress:
             return f"unexpected {kind!r} message for cell {cell!r}"
         return None
 
-    def check_clock(self, cell_timeout):
-        if self.ending is None and time.monotonic() - self.started > cell_timeout:
+    def check_clock(self, cell_timeout, deadline):
+        if self.ending is None and time.monotonic() > deadline:
+            self.ending = Ending.OUT_OF_TIME
+        elif self.ending is None and time.monotonic() - self.started > cell_timeout:
             self.ending = Ending.TIMED_OUT
 
 
@@ -165,7 +168,7 @@ def _start_runner(cells, skip, run):
     return process, channel, raw
 
 
-def _follow(progress, channel, process, cell_timeout):
+def _follow(progress, channel, process, run):
     """Apply the channel's events until the run ends (finished, closed or timed out)."""
     seen = 0
     while progress.ending is None:
@@ -179,14 +182,14 @@ def _follow(progress, channel, process, cell_timeout):
             if progress.ending is Ending.CLOSED:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=1.0)
-        progress.check_clock(cell_timeout)
+        progress.check_clock(run.cell_timeout, run.deadline)
 
 
 def _attempt(cells, skip, run, execution):
     """One runner process; fills ``execution.cells``; returns the index it died in, or None."""
     process, channel, raw = _start_runner(cells, skip, run)
     progress = _Progress(cells, skip, execution)
-    _follow(progress, channel, process, run.cell_timeout)
+    _follow(progress, channel, process, run)
     code = process.poll()
     _kill(process)
     raw.join(timeout=5)
@@ -198,6 +201,8 @@ def _attempt(cells, skip, run, execution):
         return None
     if progress.ending is Ending.TIMED_OUT:
         reason = f"timed out after {run.cell_timeout:.0f} s"
+    elif progress.ending is Ending.OUT_OF_TIME:
+        reason = f"stopped: the run used its whole time budget of {run.seconds:.0f} s"
     else:
         reason = "the result channel closed early: " + (
             "the process was still running" if code is None else _exit_text(code)
@@ -220,19 +225,20 @@ def _write_new(path, text):
         f.write(text)
 
 
+def clean_text(value, limit):
+    """``value`` as at most ``limit`` characters of valid UTF-8 text (lone surrogates replaced)."""
+    return str(value)[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
 def _cell_result(event, findings):
-    records = event.get("records")
+    records, guard = event.get("records"), event.get("guard")
     return CellResult(
         status="ok" if event.get("status") == "ok" else "error",
-        error=str(event.get("error", ""))[:2000],
+        error=clean_text(event.get("error", ""), 2000),
         outputs=event.get("outputs") if isinstance(event.get("outputs"), list) else [],
-        records=records if isinstance(records, list) else [],
+        records=records if isinstance(records, str) else "[]",
         guard=findings
-        + (
-            [str(g)[:300] for g in event.get("guard", [])][:20]
-            if isinstance(event.get("guard"), list)
-            else ["malformed guard report"]
-        ),
+        + ([clean_text(g, 300) for g in guard[:20]] if isinstance(guard, list) else ["malformed guard report"]),
     )
 
 
@@ -259,16 +265,22 @@ class _Run:
     env: dict
     sandbox: dict
     cell_timeout: float
+    seconds: float  # the whole run's time budget, crash re-runs included
+    deadline: float
 
 
-def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3):
+def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3, run_seconds=1800.0):
     """Execute ``cells`` (plan dicts) in ``workdir``; see module docstring.
 
     sandbox: keyword arguments for ``sandbox.sandbox_command`` (limits, readable, slot, unsandboxed).
+    max_deaths: processes that may die before the remaining cells are given up;
+    run_seconds: wall time of the whole run, crash re-runs included.
     """
     start, execution, skip = time.monotonic(), Execution(), set()
-    cells = [{"index": c["index"], "source": c["source"]} for c in cells]
-    run = _Run(Path(workdir), env, sandbox, cell_timeout)
+    cells = [
+        {"index": c["index"], "source": c["source"], "instructor": c.get("role") in ("test", "locked")} for c in cells
+    ]
+    run = _Run(Path(workdir), env, sandbox, cell_timeout, run_seconds, start + run_seconds)
     for _ in range(max_deaths + 1):
         died_in = _attempt(cells, skip, run, execution)
         if died_in is None:
@@ -277,10 +289,31 @@ def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3):
         execution.flags.append(f"process died in cell {died_in}: {execution.cells[died_in].error}")
         for index in [i for i in execution.cells if i not in skip]:
             del execution.cells[index]  # state is lost: earlier cells run again in the new process
+        if time.monotonic() > run.deadline:
+            execution.flags.append(f"used its whole time budget ({run_seconds:.0f} s)")
+            break
+    else:
+        execution.flags.append(f"its process died {max_deaths + 1} times: the remaining cells were not run")
     for c in cells:
-        execution.cells.setdefault(c["index"], CellResult("died", "not run: the process died too often"))
-    written = sum(p.stat().st_size for p in run.workdir.rglob("*") if p.is_file() and p.name != "plan.json")
-    if written > MAX_FILES_WRITTEN:
-        execution.flags.append(f"wrote {written / 2**20:.0f} MB of files")
+        execution.cells.setdefault(
+            c["index"], CellResult("died", "not run: the process died too often or the run used its time budget")
+        )
+    execution.flags += _disk_findings(run)
     execution.seconds = time.monotonic() - start
     return execution
+
+
+def _disk_findings(run):
+    """What the run stored in its private folder, when it is much (or all its budget)."""
+    from .sandbox import disk_use
+
+    stored, files = disk_use(run.workdir)
+    limits = run.sandbox.get("limits")
+    findings = []
+    if stored > MAX_FILES_WRITTEN:
+        findings.append(f"wrote {stored / 2**20:.0f} MB of files")
+    if limits and stored >= 0.9 * limits.disk_bytes:
+        findings.append(f"filled its disk budget ({limits.disk_bytes / 2**20:.0f} MB)")
+    if limits and files >= 0.9 * limits.disk_inodes:
+        findings.append(f"used its budget of {limits.disk_inodes} files")
+    return findings

@@ -73,9 +73,40 @@ AUDITED = {
     "sys.addaudithook": "audit hook added",
 }
 MAX_FINDINGS = 20
+SHELL_METHODS = (
+    "run_cell",
+    "run_cell_async",
+    "run_ast_nodes",
+    "run_code",
+    "transform_cell",
+    "showtraceback",
+    "_showtraceback",
+    "showsyntaxerror",
+    "set_custom_exc",
+    "should_run_async",
+)
+_LIBRARIES = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix})
 
 
-def _resolve(path):
+def _installed_library(args):
+    """Is a dlopen'ed path part of the Python install or the system's libraries?"""
+    path = os.fsdecode(args[0]) if args and isinstance(args[0], (str, bytes)) else ""
+    return bool(path) and os.path.realpath(path).startswith((*_LIBRARIES, "/usr/lib/", "/lib/"))
+
+
+def _called_by_notebook():
+    """Is the nearest caller outside ctypes (and this module) a notebook cell, not library code?"""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name == __file__ or os.sep + "ctypes" + os.sep in name):
+            return not os.path.realpath(name).startswith(_LIBRARIES) if os.path.isabs(name) else True
+        frame = frame.f_back
+    return True
+
+
+def _owner(path):
+    """(the module or class holding ``path``'s last name, that name)."""
     module, _, attr = path.rpartition(".")
     try:
         obj = importlib.import_module(module) if module in sys.modules or module == "builtins" else None
@@ -84,7 +115,12 @@ def _resolve(path):
     if obj is None:  # Class.method paths
         head, _, cls = module.rpartition(".")
         obj = getattr(sys.modules.get(head), cls, None)
-    return getattr(obj, attr, None)
+    return obj, attr
+
+
+def _resolve(path):
+    owner, attr = _owner(path)
+    return getattr(owner, attr, None)
 
 
 class Guard:
@@ -94,22 +130,81 @@ class Guard:
         """report: called with each audit finding at once (a cell that then dies keeps its trace)."""
         self.shell, self.allowed = shell, tuple(os.path.realpath(p) for p in allowed_prefixes)
         self.report = report
+        self.pristine = {path: (*_owner(path), _resolve(path)) for path in WATCHED}
         self.original = {path: id(_resolve(path)) for path in WATCHED}
+        self.pristine_shell = self._shell_state()
         self.hooks = self._hooks()
         self.env = {k: v for k, v in os.environ.items() if k.startswith(("COURSE_", "NBGRADER_"))}
         self.events, self.busy = [], False
         sys.addaudithook(self._audit)
 
-    def _hooks(self):
+    def _shell_state(self):
+        """Copies of what ``restore`` puts back: the shell's hook lists and handlers, sys hooks."""
         s = self.shell
-        return (
-            len(s.input_transformers_cleanup),
-            len(s.input_transformers_post),
-            len(s.ast_transformers),
-            tuple(s.custom_exceptions),
-            sys.gettrace() is None,
-            sys.getprofile() is None,
-        )
+        return {
+            "lists": [
+                (items, list(items))
+                for items in (s.input_transformers_cleanup, s.input_transformers_post, s.ast_transformers)
+            ],
+            "callbacks": {name: list(calls) for name, calls in s.events.callbacks.items()},
+            "custom": (s.custom_exceptions, vars(s).get("CustomTB")),
+            "methods": {name: (name in vars(s), getattr(type(s), name, None)) for name in SHELL_METHODS},
+            "excepthook": sys.excepthook,
+        }
+
+    def restore(self):
+        """Put back everything the student's cells may have changed that instructor code relies on.
+
+        Called before each test and locked cell: the instructor's code then runs with the
+        original functions, hooks and handlers, whatever an answer cell installed (which was
+        reported after that cell).
+        """
+        self.busy = True  # restoring is not the student's doing: no audit findings
+        try:
+            self._restore()
+        finally:
+            self.busy = False
+        self.original = {path: id(obj) for path, (_, _, obj) in self.pristine.items()}
+        self.hooks = self._hooks()
+
+    def _restore(self):
+        for owner, attr, original in self.pristine.values():
+            if owner is not None and getattr(owner, attr, None) is not original:
+                setattr(owner, attr, original)
+        state, s = self.pristine_shell, self.shell
+        for items, saved in state["lists"]:
+            items[:] = saved
+        for name, calls in s.events.callbacks.items():
+            calls[:] = state["callbacks"].get(name, [])
+        s.custom_exceptions, custom_tb = state["custom"]
+        if custom_tb is not None:
+            s.CustomTB = custom_tb
+        for name, (own, function) in state["methods"].items():
+            if not own:
+                vars(s).pop(name, None)
+            if function is not None and getattr(type(s), name, None) is not function:
+                setattr(type(s), name, function)
+        sys.excepthook = state["excepthook"]
+        sys.settrace(None)
+        sys.setprofile(None)
+
+    def _hooks(self):
+        """What the shell runs around each cell, by name: identities, so in-place swaps count too."""
+        s = self.shell
+        ids = lambda items: tuple(map(id, items))  # noqa: E731
+        return {
+            "IPython input transformers": (
+                ids(s.input_transformers_cleanup),
+                ids(s.input_transformers_post),
+                ids(s.ast_transformers),
+            ),
+            "IPython event callbacks": {name: ids(calls) for name, calls in s.events.callbacks.items()},
+            "exception handlers": (tuple(s.custom_exceptions), id(vars(s).get("CustomTB")), id(sys.excepthook)),
+            "IPython's cell running or traceback display": tuple(
+                (id(vars(s).get(name)), id(getattr(type(s), name, None))) for name in SHELL_METHODS
+            ),
+            "tracing or profiling": (sys.gettrace() is None, sys.getprofile() is None),
+        }
 
     def _audit(self, event, args):
         if len(self.events) >= MAX_FINDINGS or self.busy:
@@ -130,6 +225,12 @@ class Guard:
             if not path.startswith(self.allowed):
                 mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
                 return f"tried to open {path} ({'write' if set(mode) & set('wax+') else 'read'})"
+        elif (
+            event == "ctypes.dlopen"
+            and _installed_library(args)
+            or (event == "ctypes.call_function" and not _called_by_notebook())
+        ):
+            return None  # libraries' own native code (threadpoolctl setting BLAS threads, ...)
         elif event in AUDITED:
             detail = f": {str(args[0])[:80]}" if args and event.startswith(("socket", "subprocess", "os.exec")) else ""
             return f"{AUDITED[event]}{detail}"
@@ -143,9 +244,8 @@ class Guard:
                 found.append(f"patched {path}")
                 self.original[path] = id(_resolve(path))
         hooks = self._hooks()
-        if hooks != self.hooks:
-            found.append("changed IPython input transformers, exception handlers, tracing or profiling")
-            self.hooks = hooks
+        found += [f"changed {name}" for name in hooks if hooks[name] != self.hooks[name]]
+        self.hooks = hooks
         env = {k: v for k, v in os.environ.items() if k.startswith(("COURSE_", "NBGRADER_"))}
         if env != self.env:
             found.append("changed the grader's environment variables")

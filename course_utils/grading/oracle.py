@@ -30,31 +30,70 @@ def _well_formed(record):
     return isinstance(record, dict) and record.get("kind") in KINDS and isinstance(record.get("what"), str)
 
 
-def _sequence_problem(got, expected):
-    """Why the student's records do not line up with the reference's, or ''."""
-    if not all(_well_formed(r) for r in got):
+def _tampering(got, expected):
+    """Why the student's records cannot come from an honest run of the test cell, or ''.
+
+    A test may run more or fewer checks for a different answer (a loop over the student's
+    list), so differing sequences are judged check by check, not flagged; what no honest run
+    sends is a malformed record, or no record at all where the reference recorded some.
+    """
+    if not isinstance(got, list) or not all(_well_formed(r) for r in got):
         return "malformed check records"
-    if [r["kind"] for r in got] != [r["kind"] for r in expected]:
-        return (
-            f"{len(got)} check records of kinds {[r['kind'] for r in got][:8]}, expected "
-            f"{len(expected)} of kinds {[r['kind'] for r in expected][:8]}"
-        )
-    for mine, theirs in zip(got, expected):
-        if mine["kind"] != "true" and mine["what"] != theirs["what"]:
-            return f"check {mine['what']!r} where {theirs['what']!r} was expected"
+    if expected and not got:
+        return f"no check records where the reference sent {len(expected)}"
     return ""
 
 
-def _judge_record(student, reference):
+def _partners(got, expected):
+    """(student record, its reference record or None) in the student's order.
+
+    The partner is the reference record at the same position when kinds (and, but for
+    ``true``, names) agree, else the first unused reference record of the same kind and name.
+    """
+    unused = list(range(len(expected)))
+
+    def same(mine, theirs):
+        return mine["kind"] == theirs["kind"] and (mine["kind"] == "true" or mine["what"] == theirs["what"])
+
+    for position, mine in enumerate(got):
+        if position in unused and same(mine, expected[position]):
+            partner = position
+        else:
+            partner = next((j for j in unused if same(mine, expected[j]) and mine["kind"] != "true"), None)
+        if partner is not None:
+            unused.remove(partner)
+        yield mine, None if partner is None else expected[partner]
+
+
+def _judge_record(student, reference, skeletons):
     """Raise Mismatch unless ``student``'s values pass against ``reference``'s (same kind)."""
     kind = KINDS[reference["kind"]]
     values = {name: decode(student.get(name)) for name in kind.student_fields}
     values |= {name: decode(reference.get(name)) for name in kind.reference_fields}
+    if kind.name == "true" and skeletons is not None:
+        values["skeletons"] = skeletons  # conditions are evaluated here, not in the student's process
     kind.judge(**values)
 
 
-def judge_test(grade_id, points, student, reference):
-    """Verdict for one test cell from the two runs' CellResults (student may be None)."""
+def _first_opaque(value, depth=0):
+    """The description of the first value the student's run could not send as plain data, or ''."""
+    if depth > 200:
+        return ""
+    if isinstance(value, dict):
+        if isinstance(value.get("__opaque__"), str):
+            return value["__opaque__"][:200]
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((found for item in value if (found := _first_opaque(item, depth + 1))), "")
+    return ""
+
+
+def judge_test(grade_id, points, student, reference, skeletons=None):
+    """Verdict for one test cell from the two runs' CellResults (student may be None).
+
+    skeletons: the skeleton of each condition site of the test cell (``grading.predicates``);
+    None judges a ``true`` record by its recorded truth (only for records of a trusted run).
+    """
     if reference is None or reference.status != "ok":
         why = reference.error if reference else "did not run"
         return Verdict(grade_id, None, points, f"the reference solution failed this test: {why}")
@@ -62,7 +101,7 @@ def judge_test(grade_id, points, student, reference):
         return Verdict(grade_id, 0.0, points, "this test cell did not run")
     if student.status != "ok":
         return Verdict(grade_id, 0.0, points, student.error)
-    problem = _sequence_problem(student.records, reference.records)
+    problem = _tampering(student.records, reference.records)
     if problem:
         return Verdict(
             grade_id,
@@ -71,12 +110,17 @@ def judge_test(grade_id, points, student, reference):
             f"the test's records do not match: {problem}",
             flag=f"test {grade_id}: check records tampered or missing ({problem})",
         )
-    opaque = [r.get("got", {}).get("__opaque__") for r in student.records if isinstance(r.get("got"), dict)]
-    flag = f"test {grade_id}: an answer was not plain data ({[o for o in opaque if o][0]})" if any(opaque) else ""
-    passed = 0
-    for mine, theirs in zip(student.records, reference.records):
+    opaque = _first_opaque(student.records)
+    flag = f"test {grade_id}: an answer was not plain data ({opaque})" if opaque else ""
+    passed, pairs = 0, list(_partners(student.records, reference.records))
+    for mine, theirs in pairs:
+        if theirs is None and mine["kind"] != "true":
+            message = f"[{mine['question']}] the test checked {mine['what']!r}, which the reference solution never does"
+            return Verdict(grade_id, 0.0, points, message, flag=flag)
         try:
-            _judge_record(mine, theirs)
+            _judge_record(
+                mine, theirs or {"kind": "true", "question": mine["question"], "what": mine["what"]}, skeletons
+            )
         except Mismatch as why:
             message = failure_text(theirs["question"], theirs["what"], str(why), theirs.get("where", ""))
             return Verdict(grade_id, 0.0, points, message, flag=flag)
@@ -90,4 +134,11 @@ def judge_test(grade_id, points, student, reference):
                 flag=f"test {grade_id}: an answer could not be read ({why})",
             )
         passed += 1
+    if sum(theirs is not None for _, theirs in pairs) != len(reference.records):
+        question = reference.records[0]["question"] if reference.records else grade_id
+        message = (
+            f"[{question}] your answer led to {len(student.records)} checks where the reference solution "
+            f"runs {len(reference.records)} (all {passed} ran passed): e.g. a list of another length"
+        )
+        return Verdict(grade_id, 0.0, points, message, flag=flag)
     return Verdict(grade_id, float(points), points, f"all {passed} checks passed")

@@ -2,7 +2,7 @@
 
     python -m course_utils.grading.runner plan.json     (fd ``COURSE_RESULT_FD`` is the channel)
 
-plan.json: ``{"cells": [{"index": i, "source": "..."}], "skip": [i, ...]}``. For each cell the
+plan.json: ``{"cells": [{"index": i, "source": "...", "instructor": bool}], "skip": [i, ...]}``. For each cell the
 runner writes one JSON line ``{"event": "start", "cell": i}`` before and one ``done`` line
 after it ran, with status, error text, outputs (capped) and the check records of the cell.
 This process runs the student's code, so nothing it sends is trusted: the grader only reads
@@ -15,7 +15,8 @@ import signal
 import sys
 
 MAX_CELL_OUTPUT = 100_000  # characters of text kept per cell
-MAX_IMAGE = 2_000_000  # characters of base64 PNG kept per cell
+MAX_IMAGE = 2_000_000  # characters of base64 PNG kept per display
+MAX_DISPLAYED = 8_000_000  # characters of all displays of one cell
 
 
 class CappedText:
@@ -57,7 +58,9 @@ def _shell(outputs):
                 for k, v in data.items()
                 if k in ("text/plain", "image/png")
             }
-            outputs.append({"output_type": "display_data", "data": kept, "metadata": {}})
+            shown = sum(len(v) for output in outputs for v in output["data"].values())
+            if shown + sum(map(len, kept.values())) <= MAX_DISPLAYED:
+                outputs.append({"output_type": "display_data", "data": kept, "metadata": {}})
 
     shell = InteractiveShell.instance(colors="nocolor")
     shell.display_pub = Publisher(shell=shell)
@@ -104,6 +107,14 @@ def _allowed_prefixes():
     ]
 
 
+def _records_text(run_state):
+    """The cell's check records as one JSON array text; a forged list becomes a malformed record."""
+    records = run_state.records
+    if type(records) is not list or len(records) != run_state.count or not all(type(r) is str for r in records):
+        return '[{"kind": "changed by the notebook"}]'
+    return "[" + ",".join(records) + "]"
+
+
 def run(plan, channel):
     """Execute the plan's cells in order; one ``start`` and one ``done`` line per cell."""
     # loaded before the guard's snapshot of the objects it watches
@@ -111,12 +122,14 @@ def run(plan, channel):
     import numpy.testing  # noqa: F401
     import sympy  # noqa: F401
 
-    from course_utils import checks, gradcheck  # noqa: F401
+    from course_utils import blas, checks, gradcheck  # noqa: F401
     from course_utils.grading.guard import Guard
     from course_utils.protocol import RUN
 
     outputs = []
     shell = _shell(outputs)
+    import matplotlib.pyplot  # noqa: F401  (registers its IPython display hook: not the student's doing)
+
     checks.show_check_failures_briefly(shell)  # installed now, so the guard's snapshot includes it
     current = {"cell": None}
 
@@ -133,7 +146,9 @@ def run(plan, channel):
         channel.write(json.dumps({"event": "start", "cell": cell["index"]}) + "\n")
         channel.flush()
         outputs.clear()
-        RUN.records.clear()
+        if cell.get("instructor"):
+            guard.restore()  # the instructor's code runs with the original functions and hooks
+        RUN.records, RUN.count = [], 0
         stdout, stderr = CappedText("stdout"), CappedText("stderr")
         sys.stdout, sys.stderr = stdout, stderr
         try:
@@ -152,7 +167,7 @@ def run(plan, channel):
             "status": "ok" if result.success else "error",
             "error": _error_text(result),
             "outputs": streams + list(outputs),
-            "records": list(RUN.records),
+            "records": _records_text(RUN),  # text: the grader passes it to its judge unparsed
             "guard": findings,
         }
         channel.write(json.dumps(done) + "\n")

@@ -12,6 +12,7 @@ mounts (writable); it has no network, its own PID namespace, a uid of its own pe
 grader must be root, exit statuses and what is not enforced: ``docs/sandbox.md``.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,6 +25,9 @@ BWRAP = "/usr/bin/bwrap"
 SETPRIV = "/usr/bin/setpriv"
 PRLIMIT = "/usr/bin/prlimit"
 ENV = "/usr/bin/env"
+SH = "/bin/sh"
+MOUNT, UMOUNT = "/usr/bin/mount", "/usr/bin/umount"
+CGROUP_NAME = "course-grader"  # /sys/fs/cgroup/memory/course-grader/slot-N (v1) or its v2 equivalent
 
 UID_BASE = 61000  # slot s runs as uid = gid = UID_BASE + s
 MAX_SLOTS = 256
@@ -68,6 +72,11 @@ class Limits:
     file_bytes: int = _limit(64 * 2**20, "largest file a process may write (RLIMIT_FSIZE)")
     open_files: int = _limit(256, "open file descriptors per process (RLIMIT_NOFILE)")
     tmp_bytes: int = _limit(256 * 2**20, "size of each private tmpfs (/tmp and /dev/shm) in bytes")
+    disk_bytes: int = _limit(256 * 2**20, "bytes the run may store in its private folder (a tmpfs of this size)")
+    disk_inodes: int = _limit(20_000, "files and folders the run may create in its private folder")
+    total_memory_bytes: int = _limit(
+        6 * 2**30, "memory of all the sandbox's processes together (a memory cgroup, where the host allows one)"
+    )
 
     def __post_init__(self):
         for f in fields(self):
@@ -132,7 +141,9 @@ def sandbox_command(argv, private_dir, env, limits=Limits(), readable=(), slot=0
     if reason is not None:
         raise SandboxUnavailable(reason)
     _hand_over(private_dir, uid)
-    return _sandboxed(argv, private_dir, assignments, limits, readable, uid)
+    command = _sandboxed(argv, private_dir, assignments, limits, readable, uid)
+    procs = memory_cgroup(slot, limits.total_memory_bytes)
+    return [SH, "-c", 'echo $$ > "$0" && exec "$@"', procs, *command] if procs else command
 
 
 def _slot_uid(slot):
@@ -150,6 +161,64 @@ def _assignments(env):
             raise ValueError(f"invalid environment entry {key!r}={value!r}")
         out.append(f"{key}={value}")
     return out
+
+
+def memory_cgroup(slot, limit):
+    """The ``cgroup.procs`` file of ``slot``'s memory cgroup, capped at ``limit`` bytes (no swap).
+
+    None where the host offers no writable memory cgroup (then only the per-process limits hold).
+    """
+    for base, files in (
+        (
+            "/sys/fs/cgroup/memory",
+            ("memory.memsw.limit_in_bytes", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"),
+        ),
+        ("/sys/fs/cgroup", ("memory.max", "memory.swap.max")),
+    ):
+        if not os.path.exists(os.path.join(base, "cgroup.procs")) or (
+            base == "/sys/fs/cgroup" and not os.path.exists(os.path.join(base, "cgroup.controllers"))
+        ):
+            continue
+        folder = os.path.join(base, CGROUP_NAME, f"slot-{slot}")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            for name in files:  # memsw >= limit: written around the limit so either order of change works
+                value = "0" if name == "memory.swap.max" else str(limit)
+                with contextlib.suppress(OSError):
+                    with open(os.path.join(folder, name), "w") as f:
+                        f.write(value)
+            limit_file = "memory.max" if base == "/sys/fs/cgroup" else "memory.limit_in_bytes"
+            with open(os.path.join(folder, limit_file)) as f:
+                if int(f.read().strip()) > limit:
+                    return None
+        except (OSError, ValueError):
+            return None
+        return os.path.join(folder, "cgroup.procs")
+    return None
+
+
+@contextlib.contextmanager
+def private_folder(limits, unsandboxed=False, prefix="grade-"):
+    """A fresh empty folder for one run; sandboxed, a tmpfs of ``disk_bytes`` and ``disk_inodes``."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as path:
+        if unsandboxed or os.geteuid() != 0:
+            yield path
+            return
+        options = f"size={limits.disk_bytes},nr_inodes={limits.disk_inodes},mode=0700"
+        subprocess.run([MOUNT, "-t", "tmpfs", "-o", options, "tmpfs", path], check=True, capture_output=True)
+        try:
+            yield path
+        finally:
+            subprocess.run([UMOUNT, "-l", path], capture_output=True)
+
+
+def disk_use(path):
+    """(bytes, files) stored under ``path`` (its own file system when it is a private tmpfs)."""
+    if os.path.ismount(path):
+        stats = os.statvfs(path)
+        return (stats.f_blocks - stats.f_bfree) * stats.f_frsize, stats.f_files - stats.f_ffree
+    sizes = [os.lstat(os.path.join(root, name)).st_size for root, dirs, files in os.walk(path) for name in files]
+    return sum(sizes), len(sizes)
 
 
 def _hand_over(private_dir, uid):
@@ -377,6 +446,12 @@ def main(args=None):
         return 1
     plain, boxed = measure_overhead()
     print(f"sandbox works (bwrap {BWRAP}, uids {UID_BASE}..{UID_BASE + MAX_SLOTS - 1})")
+    total = (
+        "a memory cgroup per slot"
+        if memory_cgroup(MAX_SLOTS - 1, Limits().total_memory_bytes)
+        else ("NOT enforced (no writable memory cgroup): only the per-process limits hold")
+    )
+    print(f"memory of all of a sandbox's processes together: {total}")
     print(
         f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed "
         f"(+{(boxed - plain) * 1000:.0f} ms per run)"

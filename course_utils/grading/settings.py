@@ -31,6 +31,13 @@ class Settings:
         "(nbgrader: CourseDirectory.db_url; default sqlite:///<course>/gradebook.db)",
     )
     cell_timeout: float = setting(120.0, "seconds one cell may run (nbgrader: Execute.timeout)")
+    judge_timeout: float = setting(
+        30.0,
+        "seconds the grader's judge may spend comparing one test's answers (a costlier answer scores 0 with a finding)",
+    )
+    run_seconds: float = setting(1800.0, "wall time of one notebook run, all its cells and crash re-runs included")
+    max_crashes: int = setting(3, "times a notebook's process may die (each costs a re-run of the earlier cells)")
+    max_cells: int = setting(2000, "cells of a submitted notebook that are run (the rest are dropped, reported)")
     workers: int = setting(2, "submissions graded at once on this machine")
     scheduler: str = setting(
         "", "address of a Dask scheduler whose workers see the course folder (default: local processes)"

@@ -135,12 +135,27 @@ def _number(value):
     return "" if value is None else f"{value:.12g}"
 
 
+def _course_in(url):
+    """The id of the (first) course a gradebook holds, or None."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT id FROM course ORDER BY id LIMIT 1")).first()
+    except Exception:  # no course table yet: nbgrader creates it
+        return None
+    finally:
+        engine.dispose()
+    return row[0] if row else None
+
+
 class Store:
     """The gradebook at ``db_url`` plus the grader's status table, for ``course grade``."""
 
-    def __init__(self, db_url: str, course_id: str = Settings.course_id):
+    def __init__(self, db_url: str, course_id: str | None = None):
         self.db_url = db_url
-        self.course_id = course_id  # as in nbgrader_config.py; only matters for a fresh gradebook
+        self.course_id = course_id  # as in nbgrader_config.py; None: the course the gradebook holds
         self._gradebook = None
         self._pid = None
         self._lock = threading.Lock()
@@ -185,7 +200,8 @@ class Store:
                     f"no nbgrader gradebook in {url.render_as_string(hide_password=True)}: "
                     "run `nbgrader generate_assignment` with this db_url first"
                 )
-        gradebook = Gradebook(url.render_as_string(hide_password=False), course_id=self.course_id)
+        course_id = self.course_id or _course_in(url) or Settings.course_id
+        gradebook = Gradebook(url.render_as_string(hide_password=False), course_id=course_id)
         engine = gradebook.engine
         if sqlite:
             # pysqlite begins transactions lazily and would let a SAVEPOINT commit on release;

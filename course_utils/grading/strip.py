@@ -6,14 +6,17 @@ that runs in the student's process needs no expected values, and must not have t
 (a student's code could read them and report them as its own). ``strip_expected``:
 
 1. replaces the expected argument of those calls (``protocol.KINDS``) by ``None``;
-2. drops assignments whose names are then used by nothing else (``W_ref = ...``);
-3. drops comments (the reference derivations live there) by re-printing the code.
+2. replaces each condition (``check.true``, a plain ``assert``) by its site and the leaves the
+   student's values come from; its skeleton stays with the grader (``grading.predicates``);
+3. drops assignments whose names are then used by nothing else (``W_ref = ...``);
+4. drops comments (the reference derivations live there) by re-printing the code.
 """
 
 import ast
 from collections import Counter
 
 from ..protocol import KINDS
+from .predicates import split_conditions
 
 EXPECTED_ARGUMENT = {kind.method: kind.expected_argument for kind in KINDS.values() if kind.expected_argument}
 
@@ -122,4 +125,5 @@ def strip_expected(source):
     except SyntaxError:
         return source  # IPython magics etc.: run as written
     tree = _StripExpected(_checker_names(tree)).visit(tree)
+    split_conditions(tree)
     return ast.unparse(ast.fix_missing_locations(_drop_unused_assignments(tree)))

@@ -79,7 +79,8 @@ KINDS = {
 class RunState:
     """What one notebook process tells the grader besides its outputs (drained per cell)."""
 
-    records: list = field(default_factory=list)  # check records of the current cell
+    records: list = field(default_factory=list)  # check records of the current cell, each as JSON text
+    count: int = 0  # records ``record`` made in the current cell (the runner compares it with the list)
     student_id_used: bool = False  # did any cell ask for the student id?
 
 
@@ -87,16 +88,13 @@ RUN = RunState()
 
 
 def record(kind, question, what, where, values):
-    """Append one check record (values encoded as plain data) to ``RUN.records``."""
-    RUN.records.append(
-        {
-            "kind": kind,
-            "question": str(question),
-            "what": str(what),
-            "where": str(where),
-            **{name: codec.encode(value) for name, value in values.items()},
-        }
-    )
+    """Append one check record (values encoded as plain data, frozen as JSON text) to ``RUN.records``."""
+    import json
+
+    data = {"kind": kind, "question": str(question), "what": str(what), "where": str(where)}
+    data |= {name: codec.encode(value) for name, value in values.items()}
+    RUN.records.append(json.dumps(data))
+    RUN.count += 1
 
 
 def failure_text(question, what, message, where=""):

@@ -15,7 +15,7 @@ import base64
 import math
 import sys
 
-MAX_ARRAY_BYTES = 64 * 2**20
+MAX_ARRAY_BYTES = 16 * 2**20  # one answer array (2M float64 values)
 MAX_SYMPY_CHARS = 200_000
 
 

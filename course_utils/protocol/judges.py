@@ -13,10 +13,36 @@ What each accepts:
 - ``sympy``: a SymPy expression or a formula string, equivalent to the expected one.
 - ``gradients``: one array per tensor, compared with central differences on the entries the
   reference sampled away from kinks (``gradcheck.rel_error`` below ``PASS_THRESHOLD``).
-- ``true``: a truthy condition.
+- ``true``: a truthy condition; under the grader, the condition's skeleton (from the
+  instructor's test cell) evaluated on the plain values of its leaves (``grading.predicates``).
 """
 
 import numpy as np
+
+# builtins a condition's skeleton may call in the judge (see grading.predicates)
+PURE_BUILTINS = {
+    "abs",
+    "all",
+    "any",
+    "len",
+    "min",
+    "max",
+    "sum",
+    "float",
+    "int",
+    "bool",
+    "round",
+    "sorted",
+    "set",
+    "frozenset",
+    "list",
+    "tuple",
+    "range",
+    "zip",
+    "enumerate",
+    "isinstance",
+    "str",
+}
 
 
 class Mismatch(Exception):
@@ -29,9 +55,42 @@ def describe(value, limit=200):
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
-def true(got, message=""):
+def true(got, message="", skeletons=None):
+    """A truthy condition. Under the grader (``skeletons`` given) ``got`` is ``(site, leaves)``:
+    the condition is the site's skeleton evaluated here on the student's leaf values."""
+    if skeletons is not None:
+        got = _condition(got, skeletons)
     if not bool(got):
         raise Mismatch(message or "condition is false")
+
+
+def _condition(got, skeletons):
+    """The truth of a recorded condition ``(site, leaves)`` (anything else is not a condition)."""
+    import builtins
+    import math
+
+    import sympy as sp
+
+    if not (isinstance(got, tuple) and len(got) == 2 and type(got[0]) is int and isinstance(got[1], list)):
+        raise Mismatch("the test's condition was not recorded as the grader sent it")
+    site, leaves = got
+    if not 0 <= site < len(skeletons):
+        raise Mismatch("the test's condition was not recorded as the grader sent it")
+    namespace = {
+        "__builtins__": {name: getattr(builtins, name) for name in PURE_BUILTINS | {"__import__"}},  # C code imports
+        "_v": leaves,
+        "np": np,
+        "numpy": np,
+        "sp": sp,
+        "sympy": sp,
+        "math": math,
+    }
+    try:
+        return bool(eval(compile(skeletons[site], "<condition>", "eval"), namespace))
+    except Exception as exc:  # a value of the wrong kind (e.g. not plain data) fails the condition
+        raise Mismatch(
+            f"the condition could not be evaluated on your values ({type(exc).__name__}: {str(exc)[:150]})"
+        ) from None
 
 
 def equal(got, expected):

@@ -1,29 +1,35 @@
-"""A scratch course with the `guard` assignment, its submissions, and the grader's command line."""
+"""Scratch courses (the `guard` and `plain` assignments), their submissions, and the grader's command line."""
 
 import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
 
-def make_course(root, db_url=None):
-    """Copy the guard assignment into ``root`` and release it with stock nbgrader."""
-    shutil.copytree(REPO / "tests/grading/course/source", root / "source")
+def make_course(root, db_url=None, assignment="guard"):
+    """Copy one assignment of tests/grading/course into ``root`` and release it with stock nbgrader."""
+    shutil.copytree(REPO / "tests/grading/course/source" / assignment, root / "source" / assignment)
     shutil.copy(REPO / "nbgrader_config.py", root)
     db = [f"--db={db_url}"] if db_url else []
     subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", "guard", "--force", *db],
+        [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", *db],
         cwd=root,
         env=ENV,
         check=True,
         capture_output=True,
     )
     return root
+
+
+def make_plain_course(root, db_url=None):
+    """A scratch course with the `plain` assignment: nbgrader's usual tests, bare `assert`s."""
+    return make_course(root, db_url, "plain")
 
 
 def solutions_of(source_cells):
@@ -36,7 +42,44 @@ def solutions_of(source_cells):
     }
 
 
-def write_submission(root, submission, release_cells, solutions):
+@dataclass(frozen=True)
+class Special:
+    """What a submission's ``edit`` returns to submit a special file instead of a notebook.
+
+    ``kind`` is "symlink" (the notebook is a symbolic link to ``target``), "fifo" (a named pipe),
+    "hardlink" (a hard link to ``target``) or "symlinked-folder" (the submission folder itself is
+    a symbolic link to ``target``). In ``target``, "{root}" stands for the course root.
+    """
+
+    kind: str
+    target: str | None = None
+
+    def __post_init__(self):
+        assert self.kind in ("symlink", "fifo", "hardlink", "symlinked-folder"), self.kind
+        assert (self.target is None) == (self.kind == "fifo"), "a target for every kind but fifo"
+
+    def create(self, folder, notebook, root):
+        """Create it at ``folder``/``notebook`` without opening anything (mkfifo never blocks)."""
+        target = self.target and self.target.replace("{root}", str(root))
+        if self.kind == "symlinked-folder":
+            folder.parent.mkdir(parents=True)
+            folder.symlink_to(target, target_is_directory=True)
+            return
+        folder.mkdir(parents=True)
+        if self.kind == "symlink":
+            (folder / notebook).symlink_to(target)
+        elif self.kind == "hardlink":
+            (folder / notebook).hardlink_to(target)
+        else:
+            os.mkfifo(folder / notebook)
+
+
+def write_submission(root, submission, release_cells, solutions, assignment="guard"):
+    """Write submitted/<name>/<assignment>/<assignment>.ipynb: the release with the submission's changes.
+
+    Answer cells the submission does not answer get the reference solution. ``edit`` then gets
+    the cells and returns cells, the file's bytes, a ``Special`` file, or None (no file).
+    """
     cells = json.loads(json.dumps(release_cells))
     for cell in cells:
         gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
@@ -47,7 +90,10 @@ def write_submission(root, submission, release_cells, solutions):
         if gid in submission.tags:
             cell["metadata"]["tags"] = submission.tags[gid]
     content = submission.edit(cells) if submission.edit else cells
-    folder = root / "submitted" / submission.name / "guard"
+    folder = root / "submitted" / submission.name / assignment
+    if isinstance(content, Special):
+        content.create(folder, f"{assignment}.ipynb", root)
+        return
     folder.mkdir(parents=True)
     if content is None:
         return
@@ -56,14 +102,15 @@ def write_submission(root, submission, release_cells, solutions):
         if isinstance(content, bytes)
         else json.dumps({"cells": content, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
     )
-    (folder / "guard.ipynb").write_bytes(data)
+    (folder / f"{assignment}.ipynb").write_bytes(data)
 
 
-def submit(root, submissions):
-    release = json.loads((root / "release/guard/guard.ipynb").read_text())["cells"]
-    solutions = solutions_of(json.loads((root / "source/guard/guard.ipynb").read_text())["cells"])
+def submit(root, submissions, assignment="guard"):
+    """Write every submission of one assignment (submissions.Submission) into root/submitted/."""
+    release = json.loads((root / f"release/{assignment}/{assignment}.ipynb").read_text())["cells"]
+    solutions = solutions_of(json.loads((root / f"source/{assignment}/{assignment}.ipynb").read_text())["cells"])
     for submission in submissions:
-        write_submission(root, submission, release, solutions)
+        write_submission(root, submission, release, solutions, assignment)
 
 
 def course(root, *args, timeout=900):

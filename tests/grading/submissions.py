@@ -10,9 +10,20 @@ other ways and must get full marks with no finding at all.
 import json
 from dataclasses import dataclass, field
 
+from scratch import Special
+
 WRONG_SOFTMAX = "def softmax(z):\n    return np.ones_like(z) / len(z)  # passes the visible check only"
 WRONG_DSIGMA = "x = sp.Symbol('x')\ndsigma = sp.exp(-x)"
-EVERY_TEST = ("test_softmax", "test_dsigma", "test_mse_grad", "test_classify", "test_log_sigmoid")
+WRONG_DESCEND = "def descend(steps):\n    return [1.0] * (steps + 1)  # the right length, no descent"
+EVERY_TEST = ("test_softmax", "test_dsigma", "test_mse_grad", "test_classify", "test_log_sigmoid", "test_descend")
+LIAR = (
+    "class _Liar(float):\n"
+    "    def __eq__(self, other):\n        return True\n"
+    "    __lt__ = __le__ = __gt__ = __ge__ = __eq__\n"
+    "    def __sub__(self, other):\n        return 0.0\n"
+    "    __hash__ = float.__hash__\n"
+)
+CHANNEL = "import os\n_fd = int(os.environ.get('COURSE_RESULT_FD', '1'))\n"
 
 
 @dataclass
@@ -122,7 +133,7 @@ def attacks(root):
         Submission(
             "patch-checker",
             "replaces Checker.close by a no-op",
-            ("test_softmax", "test_log_sigmoid"),
+            ("test_softmax",),
             "patched course_utils.checks.Checker.close",
             with_wrong("import course_utils.checks as C\nC.Checker.close = lambda self, *a, **k: None"),
         ),
@@ -147,7 +158,7 @@ def attacks(root):
         Submission(
             "forge-records",
             "replaces the probe so every close check reports [0.5, 0.5]",
-            EVERY_TEST,
+            ("test_softmax",),
             "patched course_utils.checks.ProbeChecker._check",
             with_wrong(
                 "import course_utils.checks as C\n"
@@ -161,7 +172,7 @@ def attacks(root):
         Submission(
             "input-transformer",
             "rewrites every later test cell to `pass`",
-            EVERY_TEST,
+            ("test_softmax",),
             "changed IPython input transformers",
             with_wrong(
                 "get_ipython().input_transformers_cleanup.append(\n"
@@ -171,7 +182,7 @@ def attacks(root):
         Submission(
             "ast-transformer",
             "an AST transformer that empties test cells",
-            EVERY_TEST,
+            ("test_softmax",),
             "changed IPython input transformers",
             with_wrong(
                 "import ast\nclass _Empty(ast.NodeTransformer):\n"
@@ -436,6 +447,215 @@ def attacks(root):
                 {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_bonus", "points": 50}},
             ),
         ),
+        # -- the grader's own process: untrusted data parsed or compared without bounds
+        Submission(
+            "sympy-power-tower",
+            "an unevaluated 10^1000^1000^1000 as the derivative",
+            ("test_dsigma",),
+            "judging stopped",
+            {
+                "dsigma": "x = sp.Symbol('x')\ndsigma = sp.Pow(sp.Pow(sp.Pow(10, 1000, evaluate=False), 1000, "
+                "evaluate=False), 1000, evaluate=False)"
+            },
+        ),
+        Submission(
+            "sympy-factorial",
+            "an unevaluated factorial(10^8) as the derivative",
+            ("test_dsigma",),
+            "judging stopped",
+            {"dsigma": "x = sp.Symbol('x')\ndsigma = sp.factorial(sp.Integer(10**8), evaluate=False) + x"},
+        ),
+        Submission(
+            "sympy-binomial",
+            "an unevaluated binomial(10^9, 10^8) inside the derivative",
+            ("test_dsigma",),
+            "judging stopped",
+            {"dsigma": "x = sp.Symbol('x')\ndsigma = sp.exp(-x) * sp.binomial(10**9, 10**8, evaluate=False)"},
+        ),
+        Submission(
+            "deep-json",
+            "sends a line nested 500,000 deep on the result channel",
+            ("test_softmax",),
+            "malformed message",
+            with_wrong(CHANNEL + "os.write(_fd, b'{\"event\": \"done\", \"outputs\": ' + b'[' * 500000 + b'\\n')"),
+        ),
+        Submission(
+            "huge-line",
+            "sends one 60 MB line on the result channel",
+            ("test_softmax",),
+            "result channel overflow",
+            with_wrong(CHANNEL + "os.write(_fd, b'[' + b'1,' * (30 * 2**20) + b'1]\\n')"),
+        ),
+        Submission(
+            "deep-answer",
+            "returns a list nested 100,000 deep from classify",
+            ("test_classify",),
+            "not plain data",
+            {"classify": "def classify(H):\n    v = []\n    for _ in range(100000):\n        v = [v]\n    return v"},
+        ),
+        # -- submitted files that are not plain files
+        Submission(
+            "symlink-source",
+            "submits a symbolic link to the instructor's notebook",
+            EVERY_TEST,
+            "symbolic link",
+            edit=lambda cells: Special("symlink", "{root}/source/guard/guard.ipynb"),
+            status="failed",
+        ),
+        Submission(
+            "symlink-dev-zero",
+            "submits a symbolic link to /dev/zero",
+            EVERY_TEST,
+            "symbolic link",
+            edit=lambda cells: Special("symlink", "/dev/zero"),
+            status="failed",
+        ),
+        Submission(
+            "fifo",
+            "submits a named pipe",
+            EVERY_TEST,
+            "not a regular file",
+            edit=lambda cells: Special("fifo"),
+            status="failed",
+        ),
+        Submission(
+            "hardlink-source",
+            "submits a hard link to the instructor's notebook",
+            EVERY_TEST,
+            "hard link",
+            edit=lambda cells: Special("hardlink", "{root}/source/guard/guard.ipynb"),
+            status="failed",
+        ),
+        Submission(
+            "symlinked-folder",
+            "its submission folder is a link to source/guard",
+            EVERY_TEST,
+            "not a plain folder",
+            edit=lambda cells: Special("symlinked-folder", "{root}/source/guard"),
+            status="failed",
+        ),
+        # -- conditions (check.true) decided by the student's objects or hooks
+        Submission(
+            "lying-floats",
+            "losses (a float subclass) that compare as smaller than anything",
+            ("test_descend",),
+            "",  # sent as the plain floats they hold: a wrong answer, judged as one
+            {"descend": LIAR + "def descend(steps):\n    return [_Liar(1.0) for _ in range(steps + 1)]"},
+        ),
+        Submission(
+            "lying-objects",
+            "losses (objects) that compare as smaller than anything",
+            ("test_descend",),
+            "not plain data",
+            {
+                "descend": LIAR.replace("(float)", "").replace("float.__hash__", "object.__hash__")
+                + "def descend(steps):\n    return [_Liar() for _ in range(steps + 1)]"
+            },
+        ),
+        Submission(
+            "post-run-hook",
+            "a post_run_cell hook that rewrites the last records as passing",
+            ("test_descend",),
+            "event callbacks",
+            {
+                "descend": WRONG_DESCEND + "\nfrom course_utils.protocol import RUN\n"
+                "def _rewrite(result):\n    RUN.records[:] = []\n    RUN.count = 0\n"
+                "get_ipython().events.register('post_run_cell', _rewrite)"
+            },
+        ),
+        Submission(
+            "forged-records",
+            "its function appends passing records while the test runs",
+            ("test_descend",),
+            "tampered",
+            {
+                "descend": "from course_utils.protocol import RUN\nimport json\n"
+                "def descend(steps):\n    good = [1.0]\n    for _ in range(steps):\n"
+                "        good.append(good[-1] * 0.64)\n    for site in range(3):\n"
+                "        RUN.records.append(json.dumps({'kind': 'true', 'question': 'Q7 descent',\n"
+                "            'what': 'x', 'where': '', 'got': {'__tuple__': [site, {'__list__': [good, good]}]}}))\n"
+                "    return [1.0] * (steps + 1)"
+            },
+        ),
+        Submission(
+            "excepthook",
+            "replaces sys.excepthook and IPython's traceback display",
+            ("test_softmax",),
+            "traceback display",
+            with_wrong(
+                "import sys\nsys.excepthook = lambda *a: None\nget_ipython().showtraceback = lambda *a, **k: None"
+            ),
+        ),
+        Submission(
+            "transformer-in-place",
+            "replaces an IPython input transformer in place (same list length)",
+            ("test_softmax",),
+            "input transformers",
+            with_wrong(
+                "ip = get_ipython()\n_old = ip.input_transformers_cleanup[0]\n"
+                "ip.input_transformers_cleanup[0] = lambda lines: ['pass\\n'] if any('checking' in l for l in lines) "
+                "else _old(lines)"
+            ),
+        ),
+        # -- answers of the wrong kind
+        Submission(
+            "complex-softmax",
+            "a softmax with an imaginary part",
+            ("test_softmax",),
+            "",
+            {"softmax": "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / e.sum() + 1e-3j"},
+        ),
+        # -- budgets
+        Submission(
+            "fill-disk",
+            "fills its folder with 4 MB files",
+            ("test_softmax",),
+            "disk budget",
+            with_wrong(
+                "for i in range(200):\n    try:\n        with open(f'fill{i}.bin', 'wb') as f:\n"
+                "            f.write(b'0' * (4 * 2**20))\n    except OSError:\n        break"
+            ),
+        ),
+        Submission(
+            "inode-flood",
+            "creates 100,000 empty files",
+            ("test_softmax",),
+            "files",
+            with_wrong(
+                "for i in range(100000):\n    try:\n        open(f'f{i}', 'w').close()\n"
+                "    except OSError:\n        break"
+            ),
+        ),
+        Submission(
+            "fork-and-allocate",
+            "four children that each hold 2 GB",
+            ("test_softmax",),
+            "process forked",
+            with_wrong(
+                "import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n        try:\n"
+                "            hog = bytearray(2 * 2**30)\n            time.sleep(30)\n        finally:\n"
+                "            os._exit(0)"
+            ),
+        ),
+        Submission(
+            "many-cells",
+            "adds 20,000 empty cells",
+            ("test_softmax",),
+            "only the first",
+            wrong,
+            edit=lambda cells: (
+                cells[:-1]
+                + [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": ""}] * 20000
+                + cells[-1:]
+            ),
+        ),
+        Submission(
+            "non-utf8-path",
+            "opens a path with a byte that is not UTF-8",
+            ("test_softmax",),
+            "tried to open",
+            with_wrong("try:\n    open(b'/opt/\\xff-secret', 'rb')\nexcept OSError:\n    pass"),
+        ),
         Submission(
             "broken-json", "submits a truncated file", EVERY_TEST, "unreadable", edit=_broken_json, status="failed"
         ),
@@ -522,6 +742,11 @@ HONEST = [
             + [c for c in cells[2:] if c["metadata"].get("nbgrader", {}).get("grade_id") == "log_sigmoid"]
             + [c for c in cells[2:] if c["metadata"].get("nbgrader", {}).get("grade_id") != "log_sigmoid"]
         ),
+    ),
+    Submission(
+        "honest-descend-array",
+        "descend returns a NumPy array built with a closed form",
+        answers={"descend": "def descend(steps):\n    return 0.64 ** np.arange(steps + 1)"},
     ),
     Submission(
         "honest-numpy-types",

@@ -15,14 +15,21 @@ from scratch import course, gradebook_scores, make_course, submit
 from submissions import EVERY_TEST as TESTS
 from submissions import HONEST, attacks
 
-POINTS = {"test_softmax": 2, "test_dsigma": 1, "test_mse_grad": 2, "test_classify": 1, "test_log_sigmoid": 1}
+POINTS = {
+    "test_softmax": 2,
+    "test_dsigma": 1,
+    "test_mse_grad": 2,
+    "test_classify": 1,
+    "test_log_sigmoid": 1,
+    "test_descend": 1,
+}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("course"))
     submit(root, attacks(root) + HONEST)
-    run = course(root, "grade", "guard", "--workers", "2", "--cell-timeout", "10")
+    run = course(root, "grade", "guard", "--workers", "2", "--cell-timeout", "10", "--judge-timeout", "5")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     from course_utils.grading.store import Store
 
@@ -54,7 +61,8 @@ def test_attack_gains_nothing_and_is_reported(graded, name):
     else:
         assert not scores or all(scores.get(t, 0) == 0 for t in attack.zero)
     findings = [row["finding"] for row in graded["integrity"] if row["student"] == name]
-    assert any(attack.finding in f for f in findings), f"{name}: no finding with {attack.finding!r} in {findings}"
+    if attack.finding:  # a wrong answer of the wrong kind needs no finding, only its 0
+        assert any(attack.finding in f for f in findings), f"{name}: no finding with {attack.finding!r} in {findings}"
 
 
 @pytest.mark.parametrize("name", [h.name for h in HONEST])
@@ -70,4 +78,5 @@ def test_at_least_30_attacks_and_10_honest_variants():
 
 def test_integrity_csv_has_a_row_per_flagged_student(graded):
     flagged = {row["student"] for row in graded["integrity"]}
-    assert flagged == set(ATTACKS)
+    expected = {a.name for a in attacks(graded["root"]) if a.finding}
+    assert expected <= flagged and not flagged & {h.name for h in HONEST}

@@ -87,7 +87,8 @@ def test_strip_removes_expected_values_their_inputs_and_comments():
     )
     out = strip.strip_expected(cell)
     assert "secret" not in out and "42" not in out and "2 * x" not in out
-    assert "f(X)" in out and "check.true('t', f(X).sum() > 0)" in out and "rtol=1e-09" in out
+    assert "f(X)" in out and "check.true('t', (0, [f(X)]))" in out and "rtol=1e-09" in out
+    assert "> 0" not in out  # a condition's skeleton stays with the grader
 
 
 def test_strip_keeps_assignments_the_probe_needs():
@@ -166,10 +167,13 @@ def test_oracle_judges_from_plain_records():
     wrong = CellResult(
         "ok", records=[_record("close", "v", got=np.array([1.0, 2.1])), _record("equal", "s", got="min")]
     )
-    missing = CellResult("ok", records=good.records[:1])
+    fewer = CellResult("ok", records=good.records[:1])  # e.g. a loop over a shorter list: wrong, not tampering
+    none = CellResult("ok", records=[])
     assert judge_test("t", 2, good, reference).score == 2
     assert judge_test("t", 2, wrong, reference).score == 0
-    verdict = judge_test("t", 2, missing, reference)
+    verdict = judge_test("t", 2, fewer, reference)
+    assert verdict.score == 0 and "runs 2" in verdict.message and not verdict.flag
+    verdict = judge_test("t", 2, none, reference)
     assert verdict.score == 0 and "tampered or missing" in verdict.flag
     assert judge_test("t", 2, good, CellResult("error", "boom")).score is None
 
