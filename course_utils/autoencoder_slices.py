@@ -73,7 +73,7 @@ class AutoencoderSlices:
     the Frobenius norm of the weight matrix it moves, so z = 1 is a change as large as W itself.
     threads: Python threads over the rows of a grid (each with one BLAS thread);
     block_rows: images per block of logits (1,024: one block for the notebook's 1,000 images; smaller
-    blocks fit the L2 cache but cost more Python calls than they save, measured on the course machine).
+    blocks fit the L2 cache but cost more Python calls than they save: benchmarks/ps2_explorer_latency.py).
 
     Every value is the exact E of its point, up to float32 rounding: relative error <= 2e-7 against
     the float64 definition ``autoencoder_error`` on 1,000 images (tests/unit/test_surfaces.py: 1e-6).

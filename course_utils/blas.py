@@ -5,9 +5,8 @@ second BLAS thread, and on a busy machine (other kernels, graders) OpenBLAS's sp
 threads can make each product 10x slower. Training loops of the course therefore run with one
 BLAS thread; big products (the GEMM-peak benchmark) keep the default.
 
-Measured on the course machine (2 cores, load ~5): autoencoder step 3 ms with one thread,
-40 ms with two. Without a BLAS that threadpoolctl knows, the functions do nothing and
-``get_threads()`` returns None.
+``benchmarks/ps2_autoencoder.py`` measures the difference. Without a BLAS that threadpoolctl
+knows, the functions do nothing and ``get_threads()`` returns None.
 """
 
 import numpy  # noqa: F401  (loads the BLAS library that threadpoolctl finds and controls)

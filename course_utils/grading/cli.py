@@ -28,8 +28,8 @@ def _add_settings(command):
     from .settings import documented
 
     for name, default, help in documented():
-        if name in ("course_id",):
-            continue
+        if name == "course_id":
+            continue  # nbgrader's CourseDirectory.course_id, from nbgrader_config.py
         flag = "--" + name.replace("_", "-")
         if isinstance(default, bool):
             command.add_argument(flag, action="store_true", default=None, help=help)
@@ -39,7 +39,7 @@ def _add_settings(command):
                 type=type(default),
                 metavar=name.upper(),
                 default=None,
-                help=f"{help} (default: {default or 'see help'})",
+                help=f"{help} (default: {default})" if default else help,
             )
 
 
@@ -131,7 +131,11 @@ def grade(args, root):
         store.record(result)
         total = sum(v or 0 for nb in result.scores.values() for v in nb.values())
         note = f" ({result.reason})" if result.reason else ""
-        print(f"  {student}: {result.status}{note}, {total:g} points, {len(result.flags)} finding(s)", flush=True)
+        print(
+            f"  {student}: {result.status}{note}, {total:g} points, {len(result.flags)} finding(s), "
+            f"{result.seconds:.1f} s",
+            flush=True,
+        )
     statuses = store.statuses(args.assignment)
     write_integrity_csv(root / f"integrity-{args.assignment}.csv", statuses)
     print(f"done in {time.monotonic() - start:.1f} s; integrity-{args.assignment}.csv written")

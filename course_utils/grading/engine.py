@@ -219,6 +219,15 @@ def _grade_notebook(root, assignment, notebook, student, settings, slot):
 
 def grade_submission(root, assignment, student, settings=Settings()):
     """SubmissionResult of one student's assignment; never raises for a bad submission."""
+    import time
+
+    start = time.monotonic()
+    result = _grade_submission(root, assignment, student, settings)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _grade_submission(root, assignment, student, settings):
     result = SubmissionResult(assignment, student, "graded", submission_hash=submission_hash(root, assignment, student))
     if not STUDENT_ID.fullmatch(student):
         return _failed(result, f"invalid student id {student!r}")

@@ -191,7 +191,7 @@ def _attempt(cells, skip, run, execution):
     progress = _Progress(cells, skip, execution)
     _follow(progress, channel, process, run)
     code = process.poll()
-    _kill(process)
+    kill_group(process)
     raw.join(timeout=5)
     execution.flags += [f"result channel: {p}" for p in dict.fromkeys(channel.problems)]
     execution.raw_output += raw.text()
@@ -251,7 +251,8 @@ def _exit_text(code):
     return f"the process exited with code {code}"
 
 
-def _kill(process):
+def kill_group(process):
+    """Kill ``process`` and every process of its session (it was started with start_new_session)."""
     try:
         os.killpg(process.pid, 9)
     except (ProcessLookupError, PermissionError):

@@ -14,7 +14,6 @@ next test, so one costly answer costs only its own test.
 """
 
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -60,14 +59,6 @@ def _reader(stream, lines):
     lines.put(None)
 
 
-def _kill(process):
-    try:
-        os.killpg(process.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
-
-
 def _verdict(line, grade_id, points):
     """The Verdict a judge line states for ``grade_id``; None when the line is not that."""
     try:
@@ -98,6 +89,7 @@ def _stopped(grade_id, points, why):
 
 def _judge_some(pending, tests, student_cells, reference_cells, skeletons, run):
     """Start one judge process for ``pending`` tests; Verdicts until it finishes, dies or times out."""
+    from .execute import kill_group
     from .sandbox import private_folder, sandbox_command
 
     verdicts = {}
@@ -132,7 +124,7 @@ def _judge_some(pending, tests, student_cells, reference_cells, skeletons, run):
                     break
                 verdicts[gid] = verdict
         finally:
-            _kill(process)
+            kill_group(process)
     return verdicts
 
 

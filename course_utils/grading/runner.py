@@ -128,7 +128,9 @@ def run(plan, channel):
 
     outputs = []
     shell = _shell(outputs)
-    import matplotlib.pyplot  # noqa: F401  (registers its IPython display hook: not the student's doing)
+    import matplotlib.pyplot as plt
+
+    plt.switch_backend(plt.get_backend())  # registers pyplot's IPython display hook: not the student's doing
 
     checks.show_check_failures_briefly(shell)  # installed now, so the guard's snapshot includes it
     current = {"cell": None}

@@ -87,6 +87,7 @@ class SubmissionResult:
     scores: dict = field(default_factory=dict)  # notebook -> {grade_id: points or None}
     flags: list = field(default_factory=list)  # integrity flags, human-readable strings
     submission_hash: str = ""  # sha256 of the submitted files, to skip unchanged work on rerun
+    seconds: float = 0.0  # wall time of grading it (reported, not stored)
 
 
 class GradebookError(LookupError):

@@ -72,6 +72,19 @@ def test_honest_variant_keeps_full_marks_and_no_finding(graded, name):
     assert graded["statuses"][name]["flags"] == []
 
 
+def test_honest_students_are_not_held_up_by_hostile_ones(graded):
+    """Every honest student is graded within a bound set by the budgets, not by its neighbours.
+
+    Not a speed target: a stall (a worker waiting on a hostile answer) would take minutes.
+    """
+    times = {
+        line.split(":")[0].strip(): float(line.rsplit(",", 1)[1].split()[0])
+        for line in graded["log"].splitlines()
+        if line.startswith("  ") and line.rstrip().endswith(" s")
+    }
+    assert all(times[h.name] < 120 for h in HONEST), times
+
+
 def test_at_least_30_attacks_and_10_honest_variants():
     assert len(ATTACKS) >= 30 and len(HONEST) >= 10
 
