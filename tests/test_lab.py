@@ -40,3 +40,37 @@ def test_assignment_list_offers_the_released_assignments(lab):
 def test_lab_page_is_served(lab):
     status, body = get(f"{lab['base']}/lab?token={lab['token']}")
     assert status == 200 and "JupyterLab" in body
+
+
+def test_a_busy_port_is_replaced_by_a_free_one():
+    import socket
+
+    from course_utils.instructor.lab import free_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        assert free_port(taken) != taken
+    assert free_port(taken) == taken  # free again
+
+
+def test_only_changed_assignments_are_released_again(tmp_path, monkeypatch):
+    from course_utils.instructor import lab
+
+    calls = []
+
+    def release(root, command, assignment, *args):
+        calls.append(assignment)
+        (root / ".exchange" / "course" / "outbound" / assignment).mkdir(parents=True, exist_ok=True)
+
+    monkeypatch.setattr(lab, "nbgrader", release)
+    for name in ("ps1", "ps2"):
+        (tmp_path / "release" / name).mkdir(parents=True)
+        (tmp_path / "release" / name / "nb.ipynb").write_text(name)
+    lab.release_changed(tmp_path)
+    lab.release_changed(tmp_path)
+    assert calls == ["ps1", "ps2"]
+    (tmp_path / "release" / "ps2" / "nb.ipynb").write_text("changed")
+    lab.release_changed(tmp_path)
+    assert calls == ["ps1", "ps2", "ps2"]

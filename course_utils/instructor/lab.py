@@ -1,23 +1,59 @@
 """`make lab`: JupyterLab on 127.0.0.1 for this course, with nbgrader's extensions.
 
 Instructors use Formgrader (menu Nbgrader > Formgrader) on the course folder; students use
-Assignment List (fetch, submit) and the Validate button in a notebook's toolbar. The
-assignments are released into the local exchange first so the Assignment List shows them.
+Assignment List (fetch, submit) and the Validate button in a notebook's toolbar. An assignment
+is released into the local exchange when its release/ folder changed since it was last
+released there (a stamp with the folder's hash), so an unchanged course starts at once. The
+port is the one asked for when it is free, else a free one; the URL printed is the one served.
 """
 
+import hashlib
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 
 from .commands import course_root, nbgrader
 
 
+def free_port(wanted):
+    """``wanted`` if nothing listens on it on 127.0.0.1, else a port the system picks."""
+    for port in (wanted, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise OSError("no free port on 127.0.0.1")
+
+
+def release_hash(folder):
+    """sha256 of a release folder's file names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def release_changed(root):
+    """Release into the exchange each assignment whose release/ changed since its last release."""
+    stamps = root / ".exchange" / ".released"
+    stamps.mkdir(parents=True, exist_ok=True)
+    for folder in sorted(p for p in (root / "release").iterdir() if p.is_dir()):
+        stamp, digest = stamps / folder.name, release_hash(folder)
+        released = any((root / ".exchange").glob(f"*/outbound/{folder.name}"))
+        if released and stamp.exists() and stamp.read_text() == digest:
+            continue
+        nbgrader(root, "release_assignment", folder.name, "--force")
+        stamp.write_text(digest)
+
+
 def main(port=8888):
     root = course_root()
-    (root / ".exchange").mkdir(exist_ok=True)
-    for assignment in sorted(p.name for p in (root / "release").iterdir() if p.is_dir()):
-        nbgrader(root, "release_assignment", assignment, "--force")
+    release_changed(root)
+    port = free_port(port)
     token = os.environ.get("COURSE_LAB_TOKEN") or secrets.token_hex(16)
     print(f"\nJupyterLab for the course: http://127.0.0.1:{port}/lab?token={token}\n", flush=True)
     jupyter = Path(sys.executable).parent / "jupyter"
@@ -27,6 +63,7 @@ def main(port=8888):
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",  # the port printed is the port served, or an error
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         "--LabApp.news_url=None",  # offline course: no news feed ...
