@@ -1,5 +1,7 @@
 """Integrity flags: what the instructor report finds in a submission that grading would hide."""
 
+import json
+
 import nbformat
 import pytest
 
@@ -25,7 +27,7 @@ def paths(tmp_path):
 
 
 def submit(nb, path):
-    nbformat.write(nb, path)
+    path.write_text(json.dumps(nb))  # as a student's file: not validated (a duplicated cell keeps its id)
     return path.name  # relative to the course folder (tmp_path)
 
 
