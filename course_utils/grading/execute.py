@@ -44,6 +44,7 @@ class Execution:
     flags: list = field(default_factory=list)  # channel tampering, deaths
     raw_output: str = ""
     seconds: float = 0.0
+    startup_seconds: float = 0.0  # sandbox, interpreter and imports: until the first cell started
     student_id_used: bool = True
 
 
@@ -122,6 +123,8 @@ class _Progress:
         """Take one event into account; returns a problem text for an out-of-order event."""
         kind, cell = event["event"], event.get("cell")
         if kind == "start" and self.current is None and self.expected is not None and cell == self.expected:
+            if not self.execution.cells and not self.execution.startup_seconds:
+                self.execution.startup_seconds = time.monotonic() - self.started
             self.current, self.started, self.expected = self.expected, time.monotonic(), next(self.order, None)
         elif kind == "guard" and cell == self.current:
             self.findings.append(clean_text(event.get("finding"), 300))
