@@ -16,9 +16,17 @@ without matplotlib on each update, for losses of larger models: the axes frame (
 units of the *scale* slider, -1..1) is drawn once; an update colour-maps the grid into it
 with Pillow (banded colours, like ``contourf``) and prints the coordinate range and the value
 range in a caption. About 10 ms per picture instead of about 100 ms.
+
+``FigureExplorer`` is ``ipywidgets.interactive`` for a matplotlib figure: controls redraw a
+``Figure`` shown in the same kind of ``Image``. The explorers use no ``Output`` widget: run
+without a front end (nbgrader, nbclient), the client answers an Output widget's captured output
+with comm messages on the kernel's shell socket while it awaits the cell's reply on that socket,
+and can then miss the reply until the cell's timeout.
 """
 
+import html
 import io
+import traceback
 
 import ipywidgets as widgets
 import matplotlib
@@ -228,3 +236,47 @@ class FastExplorer(LossSurfaceExplorer):
         buffer = io.BytesIO()
         picture.save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
+
+
+class FigureExplorer:
+    """Controls that redraw a matplotlib figure; ``.view`` is the widget to display.
+
+    draw(fig, **values) draws on a fresh ``Figure`` for the controls' current values; what it
+    returns is kept in ``.result``. controls: keyword -> widget whose ``value`` is passed as that
+    keyword. Setting a control's value redraws synchronously. An exception in ``draw`` is kept in
+    ``.error`` and its traceback shown in place of the picture (as ``interactive`` shows it).
+    """
+
+    def __init__(self, draw, figsize=None, **controls):
+        self.draw = draw
+        self.figsize = figsize
+        self.controls = controls
+        self.result = self.error = None
+        self.image = widgets.Image(format="png")
+        self.message = widgets.HTML()
+        for name, control in controls.items():
+            control.description = control.description or name  # as interactive labels them
+            control.style.description_width = "initial"  # whole labels, never cut
+            control.observe(lambda change: self.update(), names="value")
+        self.view = widgets.VBox([*controls.values(), self.image, self.message])
+        self.update()
+
+    def values(self):
+        return {name: control.value for name, control in self.controls.items()}
+
+    def update(self):
+        """Redraw for the current values."""
+        fig = Figure(figsize=self.figsize)
+        try:
+            self.result, self.error = self.draw(fig, **self.values()), None
+        except Exception as error:
+            self.result, self.error = None, error
+        failed = "".join(traceback.format_exception(self.error)) if self.error else ""
+        self.message.value = f"<pre>{html.escape(failed)}</pre>" if failed else ""
+        self.image.value = b"" if failed else _png(fig)
+
+
+def _png(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -57,6 +58,32 @@ def expected_failures(assignment, student, test_ids):
 
 
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+SLOW_CELL = 30  # seconds; grading-mode budgets keep every cell far below this
+
+
+def cell_label(cell, index):
+    first_line = cell.source.strip().splitlines()[0][:60]
+    return cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index} ({first_line})"
+
+
+def stamps(cell):
+    """The times nbclient recorded for one cell, earliest first (none if it did not run)."""
+    return sorted(datetime.fromisoformat(t) for t in cell.metadata.get("execution", {}).values())
+
+
+def cell_seconds(nb):
+    """[(cell label, seconds)] for each executed cell, from the timing metadata nbclient records.
+
+    The stamps (busy, execute_input, idle, execute_reply) come from the kernel, so a wait of the
+    grader after the kernel has finished a cell shows only before the next cell starts: a cell's
+    time runs from its first stamp to the next executed cell's first stamp.
+    """
+    runs = [(cell_label(cell, index), stamps(cell)) for index, cell in enumerate(nb.cells) if stamps(cell)]
+    times = []
+    for k, (label, own) in enumerate(runs):
+        end = max(own[-1], runs[k + 1][1][0]) if k + 1 < len(runs) else own[-1]
+        times.append((label, (end - own[0]).total_seconds()))
+    return times
 
 
 class PipelineChecks:
@@ -144,6 +171,19 @@ class PipelineChecks:
                 for output in cell.get("outputs", []):
                     assert output.output_type != "error", f"{path.name}: {output.get('evalue')}"
                     assert output.get("name") != "stderr", f"{path.name}: stderr {output.get('text')[:300]}"
+
+    def test_no_cell_waits_long_when_graded(self, course):
+        """Every executed cell of every autograded notebook takes at most SLOW_CELL seconds."""
+        notebooks = sorted((course["root"] / "autograded").glob(f"*/{self.assignment}/*.ipynb"))
+        times = {f"{p.parent.parent.name}/{p.name}": cell_seconds(nbformat.read(p, 4)) for p in notebooks}
+        assert times and all(times.values()), "no per-cell timing in the autograded notebooks"
+        slow = [
+            f"{name}: {label} took {seconds:.0f} s"
+            for name, cells in times.items()
+            for label, seconds in cells
+            if seconds > SLOW_CELL
+        ]
+        assert not slow, f"cells over {SLOW_CELL} s under autograde:\n" + "\n".join(slow)
 
     def test_instructor_report_lists_every_submission(self, course):
         page = (course["root"] / "grades.html").read_text()

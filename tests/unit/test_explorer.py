@@ -196,3 +196,29 @@ def test_view_contains_the_controls(explorer):
 
     assert isinstance(explorer.view, widgets.VBox)
     assert explorer.image in explorer.view.children
+
+
+def test_figure_explorer_redraws_on_each_control_and_shows_errors_in_place():
+    import ipywidgets as widgets
+
+    from course_utils.explorer import FigureExplorer
+
+    def draw(fig, slope=1.0, steps=3):
+        if steps == 0:
+            raise ValueError("need at least one step")
+        ax = fig.subplots()
+        ax.plot(range(steps), [slope * i for i in range(steps)])
+        return slope * steps
+
+    explorer = FigureExplorer(
+        draw, figsize=(3, 2), slope=widgets.FloatSlider(value=2.0, max=5.0), steps=widgets.IntSlider(value=3, max=10)
+    )
+    assert explorer.result == 6.0 and bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert explorer.controls["slope"].description == "slope"
+    explorer.controls["steps"].value = 5
+    assert explorer.result == 10.0
+    explorer.controls["steps"].value = 0
+    assert isinstance(explorer.error, ValueError) and "need at least one step" in explorer.message.value
+    assert bytes(explorer.image.value) == b""
+    explorer.controls["steps"].value = 1
+    assert explorer.error is None and explorer.message.value == "" and explorer.result == 2.0
