@@ -201,6 +201,7 @@ class PipelineChecks:
 
 
 class RerunCheck:
+    @pytest.mark.full  # a second whole demo: `make test-full`
     def test_demo_is_rerunnable(self, course):
         """A second run regrades to the same score table (first assignment only, to save time)."""
         again = run_demo(course["root"], [self.assignment])
