@@ -175,7 +175,7 @@ def _run_findings(notebook, plan, execution):
     for cell in plan.cells:
         if cell["role"] == "locked":
             continue  # the instructor's own setup code: what it does is never the student's finding
-        name = cell["grade_id"] or f"#{cell['index']} (added by the student)"
+        name = cell["grade_id"] or f"#{cell['index']} (a cell without a grade id)"
         flags += [
             f"{notebook}: cell {name}: {finding}"
             for finding in getattr(execution.cells.get(cell["index"]), "guard", [])

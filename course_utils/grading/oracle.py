@@ -117,10 +117,9 @@ def judge_test(grade_id, points, student, reference, skeletons=None):
         if theirs is None and mine["kind"] != "true":
             message = f"[{mine['question']}] the test checked {mine['what']!r}, which the reference solution never does"
             return Verdict(grade_id, 0.0, points, message, flag=flag)
+        theirs = theirs or {"kind": "true", "question": mine["question"], "what": mine["what"]}  # a loop's extra
         try:
-            _judge_record(
-                mine, theirs or {"kind": "true", "question": mine["question"], "what": mine["what"]}, skeletons
-            )
+            _judge_record(mine, theirs, skeletons)
         except Mismatch as why:
             message = failure_text(theirs["question"], theirs["what"], str(why), theirs.get("where", ""))
             return Verdict(grade_id, 0.0, points, message, flag=flag)
@@ -134,7 +133,7 @@ def judge_test(grade_id, points, student, reference, skeletons=None):
                 flag=f"test {grade_id}: an answer could not be read ({why})",
             )
         passed += 1
-    if sum(theirs is not None for _, theirs in pairs) != len(reference.records):
+    if sum(partner is not None for _, partner in pairs) != len(reference.records):
         question = reference.records[0]["question"] if reference.records else grade_id
         message = (
             f"[{question}] your answer led to {len(student.records)} checks where the reference solution "

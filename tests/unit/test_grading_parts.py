@@ -206,3 +206,20 @@ def test_cli_refuses_to_grade_without_a_sandbox(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "bwrap is not installed")
     assert cli.main(["grade", "ps1"]) == 2
     assert "refusing to run student code" in capsys.readouterr().err
+
+
+def test_a_loop_over_a_longer_answer_judges_its_extra_conditions():
+    """ps1-style: one check.true per element of the student's list, the reference's list shorter."""
+    ref = CellResult("ok", records=[_record("true", "p=(0, 0)")])
+    site = (0, [True])
+    longer_ok = CellResult("ok", records=[_record("true", "p=(0, 0)", got=site, message="")] * 2)
+    longer_bad = CellResult(
+        "ok",
+        records=[
+            _record("true", "p=(0, 0)", got=site, message=""),
+            _record("true", "p=(1, 1)", got=(0, [False]), message="(1, 1) is not critical"),
+        ],
+    )
+    verdict = judge_test("t", 1, longer_bad, ref, skeletons=["_v[0]"])
+    assert verdict.score == 0 and "(1, 1) is not critical" in verdict.message and not verdict.flag
+    assert judge_test("t", 1, longer_ok, ref, skeletons=["_v[0]"]).score == 1  # every condition holds
