@@ -279,18 +279,21 @@ def split(condition):
 
 
 def _condition_calls(tree):
-    """Calls ``x.true(what, cond, ...)`` / ``plain_assert(q, what, cond, ...)`` in source order."""
+    """Calls ``x.true(what, cond, ...)`` / ``plain_assert(q, what, cond, ...)`` in source order.
+
+    A condition given by keyword (``condition=``) is moved to its position first.
+    """
     calls = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = getattr(node.func, "attr", getattr(node.func, "id", None))
-            position = CONDITION_CALLS.get(name)
-            if (
-                position is not None
-                and len(node.args) >= position
-                and not any(isinstance(a, ast.Starred) for a in node.args)
-            ):
-                calls.append((node, position - 1))
+        if not isinstance(node, ast.Call) or any(isinstance(a, ast.Starred) for a in node.args):
+            continue
+        position = CONDITION_CALLS.get(getattr(node.func, "attr", getattr(node.func, "id", None)))
+        keyword = next((k for k in node.keywords if k.arg == "condition"), None)
+        if position is not None and keyword is not None and len(node.args) == position - 1:
+            node.args.append(keyword.value)
+            node.keywords.remove(keyword)
+        if position is not None and len(node.args) >= position:
+            calls.append((node, position - 1))
     return sorted(calls, key=lambda c: (c[0].lineno, c[0].col_offset))
 
 

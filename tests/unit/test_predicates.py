@@ -86,3 +86,8 @@ def test_plain_asserts_become_checks_with_their_message():
     assert "__course_checks.plain_assert('test_f', 'assert x == 4', x == 4, 'f(2) should be 4')" in rewritten
     assert skeletons_of(rewritten) == ["_v[0] == 4", "_v[0] > 0"]
     assert rewrite_asserts("check.close('a', f(1), 2)", "t") == "check.close('a', f(1), 2)"  # nothing to do
+
+
+def test_a_condition_given_by_keyword_is_split_too():
+    source = "with checking('q') as check:\n    check.true('t', condition=f(1) > 0, where='f')\n"
+    assert skeletons_of(source) == ["_v[0] > 0"]
