@@ -92,13 +92,14 @@ class PipelineChecks:
     assignment = None
 
     @pytest.fixture(scope="class")
-    def course(self, tmp_path_factory):
+    @classmethod
+    def course(cls, tmp_path_factory):
         """A graded scratch course holding this assignment's source and examples only."""
-        root = tmp_path_factory.mktemp(f"course-{self.assignment}")
+        root = tmp_path_factory.mktemp(f"course-{cls.assignment}")
         for name in ("source", "examples"):
-            shutil.copytree(REPO / name / self.assignment, root / name / self.assignment)
+            shutil.copytree(REPO / name / cls.assignment, root / name / cls.assignment)
         shutil.copy(REPO / "nbgrader_config.py", root)
-        return {"root": root, "output": run_demo(root, [self.assignment])}
+        return {"root": root, "output": run_demo(root, [cls.assignment])}
 
     def test_committed_release_is_what_nbgrader_generates(self, course):
         generated = sorted((course["root"] / "release" / self.assignment).rglob("*"))
