@@ -42,6 +42,15 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.skip_cells_with_tag = skip_tag()
 c.Execute.timeout = 120  # seconds per cell; training cells use short budgets when grading
 c.OverwriteCells.add_missing_cells = True
+# nbgrader's autograde steps, with OverwriteCells reporting a test cell only when the student changed
+# it (stock nbgrader reports every honest cell with hidden tests: course_utils/instructor/nbgrader_steps.py)
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "course_utils.instructor.nbgrader_steps.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 
 # Feedback shows each test cell's verdict and message but not the hidden test code, so hidden

@@ -39,7 +39,7 @@ def run_demo(course, assignments):
         text=True,
     )
     assert result.returncode == 0, f"demo failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
+    return result.stdout, result.stderr
 
 
 def table_of(output, assignment):
@@ -99,7 +99,8 @@ class PipelineChecks:
         for name in ("source", "examples"):
             shutil.copytree(REPO / name / cls.assignment, root / name / cls.assignment)
         shutil.copy(REPO / "nbgrader_config.py", root)
-        return {"root": root, "output": run_demo(root, [cls.assignment])}
+        output, log = run_demo(root, [cls.assignment])
+        return {"root": root, "output": output, "log": log}
 
     def test_committed_release_is_what_nbgrader_generates(self, course):
         generated = sorted((course["root"] / "release" / self.assignment).rglob("*"))
@@ -186,6 +187,11 @@ class PipelineChecks:
         ]
         assert not slow, f"cells over {SLOW_CELL} s under autograde:\n" + "\n".join(slow)
 
+    def test_no_honest_cell_is_reported_as_changed(self, course):
+        """nbgrader's checksum warning appears only for a cell a student changed (no example does)."""
+        changed = re.findall(r"Attribute '(\w+)' for cell (\S+) has changed", course["log"])
+        assert changed == [], changed
+
     def test_instructor_report_lists_every_submission(self, course):
         page = (course["root"] / "grades.html").read_text()
         assert "data:image/png;base64," in page and f"<h2>{self.assignment}</h2>" in page
@@ -205,7 +211,7 @@ class RerunCheck:
     @pytest.mark.full  # a second whole demo: `make test-full`
     def test_demo_is_rerunnable(self, course):
         """A second run regrades to the same score table (first assignment only, to save time)."""
-        again = run_demo(course["root"], [self.assignment])
+        again, _ = run_demo(course["root"], [self.assignment])
         assert table_of(again, self.assignment) == table_of(course["output"], self.assignment)
 
 
