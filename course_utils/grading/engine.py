@@ -42,7 +42,17 @@ STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 
 
 def submission_hash(root, assignment, student):
-    """sha256 of the student's submitted regular files and of the instructor's source notebooks."""
+    """sha256 of the student's submitted regular files and of the instructor's source notebooks.
+
+    Never raises for what a student submitted: an unreadable folder hashes as its error text.
+    """
+    try:
+        return _submission_hash(root, assignment, student)
+    except (OSError, ValueError, RecursionError) as exc:
+        return hashlib.sha256(f"unreadable: {type(exc).__name__}".encode()).hexdigest()
+
+
+def _submission_hash(root, assignment, student):
     from .files import NotAPlainFile, read_submitted, submitted_files
 
     digest = hashlib.sha256()

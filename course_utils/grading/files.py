@@ -74,16 +74,30 @@ def read_submitted(root, relative, max_bytes):
         os.close(fd)
 
 
+MAX_DEPTH = 8  # folders below submitted/<student>/<assignment> that are looked into
+MAX_ENTRIES = 10_000  # names listed at most (a flood of files is not walked to the end)
+
+
 def submitted_files(root, student, assignment):
-    """Relative paths of the regular files in submitted/<student>/<assignment> (links skipped)."""
+    """Relative paths of the regular files in submitted/<student>/<assignment>, sorted.
+
+    Iterative and bounded (``MAX_DEPTH`` folders deep, ``MAX_ENTRIES`` names): links, special
+    files and whatever lies deeper are left out, so no folder a student makes can stall this.
+    """
     folder = Path(root) / "submitted" / student / assignment
-    if folder.is_symlink() or (folder.parent.is_symlink()) or not folder.is_dir():
+    if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir():
         return []
-    found = []
-    for current, dirs, files in os.walk(folder):  # os.walk does not follow symlinked folders
-        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(current, d)))
-        for name in sorted(files):
-            path = Path(current) / name
-            if stat.S_ISREG(path.lstat().st_mode):
-                found.append(str(path.relative_to(root)))
-    return found
+    found, pending, seen = [], [(folder, 0)], 0
+    while pending and seen < MAX_ENTRIES:
+        current, depth = pending.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries[: MAX_ENTRIES - seen]:
+            seen += 1
+            if entry.is_dir(follow_symlinks=False) and depth < MAX_DEPTH:
+                pending.append((Path(entry.path), depth + 1))
+            elif entry.is_file(follow_symlinks=False):
+                found.append(str(Path(entry.path).relative_to(root)))
+    return sorted(found)

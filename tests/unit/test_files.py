@@ -48,3 +48,24 @@ def test_a_symlinked_folder_on_the_way_is_refused(course):
 def test_a_missing_file_is_missing(course):
     with pytest.raises(FileNotFoundError):
         read_submitted(course, "submitted/alice/ps1/nb.ipynb", 100)
+
+
+def test_a_deep_or_crowded_folder_is_walked_within_bounds(course):
+    from course_utils.grading import files
+
+    here = os.getcwd()
+    os.chdir(course / "submitted/alice/ps1")
+    try:
+        for _ in range(1100):  # deeper than Python's recursion limit (and than PATH_MAX as one path)
+            os.mkdir("d")
+            os.chdir("d")
+        open("notes.txt", "w").close()
+    finally:
+        os.chdir(here)
+    (course / "submitted/alice/ps1/nb.ipynb").write_text("answers")
+    assert submitted_files(course, "alice", "ps1") == ["submitted/alice/ps1/nb.ipynb"]
+    crowded = course / "submitted/bob/ps1"
+    crowded.mkdir(parents=True)
+    for i in range(files.MAX_ENTRIES + 5):
+        (crowded / f"f{i:05d}").touch()
+    assert len(submitted_files(course, "bob", "ps1")) == files.MAX_ENTRIES
