@@ -12,6 +12,8 @@ numbers keep their imaginary part (the judges refuse them with a reason).
 
 import ast
 import base64
+import decimal
+import fractions
 import math
 import sys
 
@@ -44,31 +46,61 @@ def _array(value):
     return {"__nd__": little.dtype.str, "shape": list(arr.shape), "data": base64.b64encode(little.tobytes()).decode()}
 
 
+def _sympy_made(expr, sp):
+    """Is every node of ``expr`` of a class SymPy defines (a subclass could print a lie)?"""
+
+    def own(node):
+        cls = type(node)
+        module = cls.__module__ or type(cls).__module__  # f = Function("f"): f's class has no module
+        return str(module).startswith("sympy.")
+
+    return all(own(node) for node in sp.preorder_traversal(expr))
+
+
+def _number(value, np):
+    """A NumPy scalar as the Python number it holds (read from its data, not its methods)."""
+    held = np.asarray(value)  # a base ndarray: no method of a scalar subclass runs
+    convert = {"b": bool, "i": int, "u": int, "f": float, "c": complex}.get(held.dtype.kind)
+    return convert(held) if convert else {"__opaque__": f"NumPy scalar of dtype {held.dtype}"}
+
+
 def encode(value, depth=0):
-    """JSON-able form of numbers, strings, containers, NumPy arrays and SymPy objects."""
+    """JSON-able form of numbers, strings, containers, NumPy arrays and SymPy objects.
+
+    Values are read through their base types (``float.__float__``, ``list.__iter__``, an array's
+    data), never through methods a subclass may redefine, so an object cannot show the grader
+    another value than the one it holds. Anything else is opaque.
+    """
     if depth > 20:
         return {"__opaque__": "nested too deeply"}
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return str.__str__(value)
     if isinstance(value, int):
-        return value if abs(value) < 2**63 else {"__int__": str(value)}
+        number = int.__int__(value)
+        return number if abs(number) < 2**63 else {"__int__": str(number)}
     if isinstance(value, float):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
+        number = float.__float__(value)
+        return number if math.isfinite(number) else {"__float__": repr(number)}
     if isinstance(value, complex):
-        return {"__complex__": [repr(value.real), repr(value.imag)]}
+        return {"__complex__": [repr(complex.real.__get__(value)), repr(complex.imag.__get__(value))]}
+    if type(value) in (fractions.Fraction, decimal.Decimal):
+        return encode(float(value), depth)
     np, sp = sys.modules.get("numpy"), sys.modules.get("sympy")
     if np and isinstance(value, np.ndarray):
         return _array(value)  # 0-d arrays too: they index like arrays, not like Python floats
     if np and isinstance(value, np.generic):
-        return encode(value.item(), depth)
+        return encode(_number(value, np), depth)
     if sp and isinstance(value, (sp.Basic, sp.MatrixBase)):
+        if isinstance(value, sp.Basic) and not _sympy_made(value, sp):
+            return {"__opaque__": "a SymPy expression with a class defined outside SymPy"}
         return {"__sympy__": sp.srepr(value)}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [encode(v, depth + 1) for v in value]
-        tag = {list: "__list__", tuple: "__tuple__"}.get(type(value), "__set__")
-        return {tag: items}
+    for base, tag in ((list, "__list__"), (tuple, "__tuple__"), (set, "__set__"), (frozenset, "__set__")):
+        if isinstance(value, base):
+            return {tag: [encode(v, depth + 1) for v in base.__iter__(value)]}
     if isinstance(value, dict):
-        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in dict.items(value)]}
     return {"__opaque__": f"{type(value).__name__} object"}
 
 

@@ -223,3 +223,24 @@ def test_a_loop_over_a_longer_answer_judges_its_extra_conditions():
     verdict = judge_test("t", 1, longer_bad, ref, skeletons=["_v[0]"])
     assert verdict.score == 0 and "(1, 1) is not critical" in verdict.message and not verdict.flag
     assert judge_test("t", 1, longer_ok, ref, skeletons=["_v[0]"]).score == 1  # every condition holds
+
+
+def test_codec_reads_values_through_their_base_types_not_their_own_methods():
+    import fractions
+
+    class Claims(np.float32):
+        def item(self):
+            return 0.64  # what it would like the grader to see
+
+    class Losses(list):
+        @property
+        def best(self):
+            return min(self)
+
+    def round_trip(value):
+        return codec.decode(json.loads(json.dumps(codec.encode(value))))
+
+    assert round_trip(Claims(1.0)) == 1.0
+    assert round_trip(Losses([3, 1, 2])) == [3, 1, 2]  # a list subclass keeps its order
+    assert round_trip(fractions.Fraction(1, 4)) == 0.25  # honest exact numbers are plain data
+    assert round_trip(np.longdouble(1.5)) == 1.5
