@@ -23,8 +23,11 @@ from pathlib import Path
 
 from ..protocol import RESULT_FD_VARIABLE
 
-MAX_CHANNEL_BYTES = 256 * 2**20  # all result lines of one run
-MAX_LINE = 48 * 2**20  # one result line (a cell's outputs and check records)
+MAX_CHANNEL_BYTES = 128 * 2**20  # all result lines of one run
+MAX_LINE = 48 * 2**20  # one "done" line (a cell's outputs and check records, both as JSON text)
+MAX_SMALL_LINE = 64 * 2**10  # any other line ("start", "guard", "end")
+END_GRACE = 5.0  # seconds an honest runner needs to exit after its "end" line (it exits at once)
+MAX_CONTAINERS = 200_000  # "[" and "{" in one line: parsing many tiny containers costs ~20x the line
 MAX_RAW_OUTPUT = 64 * 2**10  # bytes kept of what the process writes to fd 1/2 itself
 MAX_FILES_WRITTEN = 16 * 2**20  # more than this in the private folder is reported
 
@@ -33,7 +36,7 @@ MAX_FILES_WRITTEN = 16 * 2**20  # more than this in the private folder is report
 class CellResult:
     status: str  # "ok", "error", or "died"
     error: str = ""
-    outputs: list = field(default_factory=list)
+    outputs: str = "[]"  # the cell's outputs as JSON text (kept for reports, never parsed here)
     records: str = "[]"  # the cell's check records as JSON text, parsed only by the judge process
     guard: list = field(default_factory=list)  # tripwire findings reported by the run
 
@@ -82,6 +85,10 @@ class _Channel(threading.Thread):
                     f"or more than {MAX_CHANNEL_BYTES // 2**20} MB in all)"
                 )
                 break
+            small = not line.startswith(b'{"event": "done"')
+            if (small and len(line) > MAX_SMALL_LINE) or line.count(b"[") + line.count(b"{") > MAX_CONTAINERS:
+                self._add(problem="oversized message on the result channel (not parsed)")
+                continue
             try:
                 event = json.loads(line)
                 assert isinstance(event, dict) and event.get("event") in ("start", "done", "guard", "end")
@@ -188,11 +195,22 @@ def _follow(progress, channel, process, run):
         progress.check_clock(run.cell_timeout, run.deadline)
 
 
+def _exits(process, seconds):
+    """Does ``process`` exit within ``seconds``?"""
+    try:
+        process.wait(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
 def _attempt(cells, skip, run, execution):
     """One runner process; fills ``execution.cells``; returns the index it died in, or None."""
     process, channel, raw = _start_runner(cells, skip, run)
     progress = _Progress(cells, skip, execution)
     _follow(progress, channel, process, run)
+    if progress.ending is Ending.FINISHED and not _exits(process, END_GRACE):
+        execution.flags.append("its process kept running after it reported its last cell (a forged end?)")
     code = process.poll()
     kill_group(process)
     raw.join(timeout=5)
@@ -238,7 +256,7 @@ def _cell_result(event, findings):
     return CellResult(
         status="ok" if event.get("status") == "ok" else "error",
         error=clean_text(event.get("error", ""), 2000),
-        outputs=event.get("outputs") if isinstance(event.get("outputs"), list) else [],
+        outputs=event.get("outputs") if isinstance(event.get("outputs"), str) else "[]",
         records=records if isinstance(records, str) else "[]",
         guard=findings
         + ([clean_text(g, 300) for g in guard[:20]] if isinstance(guard, list) else ["malformed guard report"]),

@@ -73,6 +73,22 @@ AUDITED = {
     "sys.addaudithook": "audit hook added",
 }
 MAX_FINDINGS = 20
+# Whole namespaces the grader's own record-keeping runs through: every name in them is watched
+# and put back (a swapped json._default_encoder or a property added to RunState would else lie).
+NAMESPACES = [
+    "json",
+    "json.encoder",
+    "json.encoder.JSONEncoder",
+    "course_utils.protocol",
+    "course_utils.protocol.RunState",
+    "course_utils.protocol.codec",
+    "course_utils.protocol.judges",
+    "course_utils.checks",
+    "course_utils.checks.Checker",
+    "course_utils.checks.ProbeChecker",
+    "course_utils.checks.JudgeChecker",
+    "base64",
+]
 SHELL_METHODS = (
     "run_cell",
     "run_cell_async",
@@ -105,6 +121,9 @@ def _called_by_notebook():
     return True
 
 
+_MISSING = object()
+
+
 def _owner(path):
     """(the module or class holding ``path``'s last name, that name)."""
     module, _, attr = path.rpartition(".")
@@ -133,6 +152,9 @@ class Guard:
         self.pristine = {path: (*_owner(path), _resolve(path)) for path in WATCHED}
         self.original = {path: id(_resolve(path)) for path in WATCHED}
         self.pristine_shell = self._shell_state()
+        self.namespaces = {name: sys.modules.get(name) or _resolve(name) for name in NAMESPACES}
+        self.pristine_names = {name: dict(vars(obj)) for name, obj in self.namespaces.items() if obj is not None}
+        self.names = {name: dict(names) for name, names in self.pristine_names.items()}
         self.hooks = self._hooks()
         self.env = {k: v for k, v in os.environ.items() if k.startswith(("COURSE_", "NBGRADER_"))}
         self.events, self.busy = [], False
@@ -165,9 +187,20 @@ class Guard:
         finally:
             self.busy = False
         self.original = {path: id(obj) for path, (_, _, obj) in self.pristine.items()}
+        self.names = {name: dict(names) for name, names in self.pristine_names.items()}
         self.hooks = self._hooks()
 
+    def _restore_names(self):
+        for name, saved in self.pristine_names.items():
+            space, current = self.namespaces[name], dict(vars(self.namespaces[name]))
+            for key in current.keys() - saved.keys():
+                delattr(space, key)
+            for key, value in saved.items():
+                if current.get(key, _MISSING) is not value:
+                    setattr(space, key, value)
+
     def _restore(self):
+        self._restore_names()
         for owner, attr, original in self.pristine.values():
             if owner is not None and getattr(owner, attr, None) is not original:
                 setattr(owner, attr, original)
@@ -243,6 +276,13 @@ class Guard:
             if id(_resolve(path)) != identity:
                 found.append(f"patched {path}")
                 self.original[path] = id(_resolve(path))
+        for name, saved in self.names.items():
+            current = dict(vars(self.namespaces[name]))
+            changed = sorted(
+                k for k in saved.keys() | current.keys() if saved.get(k, _MISSING) is not current.get(k, _MISSING)
+            )
+            found += [f"patched {name}.{key}" for key in changed[:5]]
+            self.names[name] = current
         hooks = self._hooks()
         found += [f"changed {name}" for name in hooks if hooks[name] != self.hooks[name]]
         self.hooks = hooks

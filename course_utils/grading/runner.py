@@ -109,8 +109,9 @@ def _allowed_prefixes():
 
 def _records_text(run_state):
     """The cell's check records as one JSON array text; a forged list becomes a malformed record."""
-    records = run_state.records
-    if type(records) is not list or len(records) != run_state.count or not all(type(r) is str for r in records):
+    own = vars(run_state)  # the instance's own attributes: no property a class patch adds runs
+    records, count = own.get("records"), own.get("count")
+    if type(records) is not list or len(records) != count or not all(type(r) is str for r in records):
         return '[{"kind": "changed by the notebook"}]'
     return "[" + ",".join(records) + "]"
 
@@ -168,7 +169,7 @@ def run(plan, channel):
             "cell": cell["index"],
             "status": "ok" if result.success else "error",
             "error": _error_text(result),
-            "outputs": streams + list(outputs),
+            "outputs": json.dumps(streams + list(outputs)),
             "records": _records_text(RUN),  # text: the grader passes it to its judge unparsed
             "guard": findings,
         }
@@ -186,7 +187,10 @@ def main(argv=None):
     channel = os.fdopen(int(os.environ.get(RESULT_FD_VARIABLE, "3")), "w", buffering=1 << 16)
     with open(argv[0]) as f:
         plan = json.load(f)
+    os.unlink(argv[0])  # the cells to come are not left lying in the notebook's folder
     run(plan, channel)
+    channel.flush()
+    os._exit(0)  # at once: the grader takes a process still running after "end" as a forged end
 
 
 if __name__ == "__main__":

@@ -476,7 +476,7 @@ def attacks(root):
             "deep-json",
             "sends a line nested 500,000 deep on the result channel",
             ("test_softmax",),
-            "malformed message",
+            "message on the result channel",
             with_wrong(CHANNEL + "os.write(_fd, b'{\"event\": \"done\", \"outputs\": ' + b'[' * 500000 + b'\\n')"),
         ),
         Submission(
@@ -656,6 +656,44 @@ def attacks(root):
             "tried to open",
             with_wrong("try:\n    open(b'/opt/\\xff-secret', 'rb')\nexcept OSError:\n    pass"),
         ),
+        # -- found by a red-team pass: the grader's own encoder, record list and value methods
+        Submission(
+            "json-encoder-swap",
+            "swaps json's default encoder to rewrite its close records",
+            ("test_softmax",),
+            "patched json._default_encoder",
+            with_wrong(
+                "import json as _j\n_orig = _j._default_encoder\n"
+                "class _Enc(_j.JSONEncoder):\n    def encode(self, o):\n"
+                "        if isinstance(o, dict) and o.get('kind') == 'close':\n"
+                "            o = dict(o, got=[0.5, 0.5])\n        return _orig.encode(o)\n"
+                "_j._default_encoder = _Enc()"
+            ),
+        ),
+        Submission(
+            "record-list-property",
+            "a property on RunState that rewrites the records as they are read",
+            ("test_classify",),
+            "RunState",
+            {
+                "classify": "def classify(H):\n    return 'minimum'\nfrom course_utils.protocol import RunState\n"
+                "_box = {'records': [], 'count': 0}\n"
+                "RunState.records = property(lambda s: [r.replace('minimum', 'saddle') for r in _box['records']],\n"
+                "                            lambda s, v: _box.__setitem__('records', v))\n"
+                "RunState.count = property(lambda s: _box['count'], lambda s, v: _box.__setitem__('count', v))"
+            },
+        ),
+        Submission(
+            "claiming-float32",
+            "float32 losses whose item() claims other values",
+            ("test_descend",),
+            "",  # sent as the values they hold: a wrong answer, judged as one
+            {
+                "descend": "class _F(np.float32):\n    def item(self):\n        return self.claim\n"
+                "def descend(steps):\n    out = []\n    for k in range(steps + 1):\n"
+                "        x = _F(1.0)\n        x.claim = 0.64 ** k\n        out.append(x)\n    return out"
+            },
+        ),
         Submission(
             "broken-json", "submits a truncated file", EVERY_TEST, "unreadable", edit=_broken_json, status="failed"
         ),
@@ -747,6 +785,16 @@ HONEST = [
         "honest-descend-array",
         "descend returns a NumPy array built with a closed form",
         answers={"descend": "def descend(steps):\n    return 0.64 ** np.arange(steps + 1)"},
+    ),
+    Submission(
+        "honest-fractions",
+        "exact losses with fractions.Fraction",
+        answers={
+            "descend": "from fractions import Fraction\ndef descend(steps):\n"
+            "    w, losses = Fraction(1), [Fraction(1)]\n"
+            "    for _ in range(steps):\n        w -= Fraction(1, 10) * 2 * w\n        losses.append(w * w)\n"
+            "    return losses"
+        },
     ),
     Submission(
         "honest-numpy-types",

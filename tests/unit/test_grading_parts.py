@@ -188,7 +188,7 @@ def test_run_plan_survives_a_dying_cell(tmp_path):
     result = run_plan(cells, tmp_path, env, {"unsandboxed": True}, cell_timeout=60)
     assert result.cells[0].status == "ok" and result.cells[1].status == "died"
     assert "exited with code 3" in result.cells[1].error
-    assert result.cells[2].status == "ok" and "2" in result.cells[2].outputs[0]["text"]
+    assert result.cells[2].status == "ok" and "2" in json.loads(result.cells[2].outputs)[0]["text"]
 
 
 def test_cli_starts_without_heavy_imports():
