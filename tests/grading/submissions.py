@@ -15,7 +15,15 @@ from scratch import Special
 WRONG_SOFTMAX = "def softmax(z):\n    return np.ones_like(z) / len(z)  # passes the visible check only"
 WRONG_DSIGMA = "x = sp.Symbol('x')\ndsigma = sp.exp(-x)"
 WRONG_DESCEND = "def descend(steps):\n    return [1.0] * (steps + 1)  # the right length, no descent"
-EVERY_TEST = ("test_softmax", "test_dsigma", "test_mse_grad", "test_classify", "test_log_sigmoid", "test_descend")
+POINTS = {
+    "test_softmax": 2,
+    "test_dsigma": 1,
+    "test_mse_grad": 2,
+    "test_classify": 1,
+    "test_log_sigmoid": 1,
+    "test_descend": 1,
+}  # the guard assignment's automatic tests and their points
+EVERY_TEST = tuple(POINTS)
 LIAR = (
     "class _Liar(float):\n"
     "    def __eq__(self, other):\n        return True\n"
