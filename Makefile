@@ -68,4 +68,4 @@ lock: venv
 	mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv
+	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv demo.log

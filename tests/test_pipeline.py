@@ -99,8 +99,8 @@ class PipelineChecks:
         for name in ("source", "examples"):
             shutil.copytree(REPO / name / cls.assignment, root / name / cls.assignment)
         shutil.copy(REPO / "nbgrader_config.py", root)
-        output, log = run_demo(root, [cls.assignment])
-        return {"root": root, "output": output, "log": log}
+        output, errors = run_demo(root, [cls.assignment])
+        return {"root": root, "output": output, "log": (root / "demo.log").read_text() + errors}
 
     def test_committed_release_is_what_nbgrader_generates(self, course):
         generated = sorted((course["root"] / "release" / self.assignment).rglob("*"))

@@ -22,12 +22,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import nbformat
 
 from ..grading.assemble import without_markers
 from .commands import course_root, nbgrader
 from .report import failed_summary, gradebook_results, write_report
+
+
+def demo_log(root):
+    """The file that gets the nbgrader commands' whole output (one line per step is printed)."""
+    return Path(root) / "demo.log"
 
 
 def release(root, assignment, scratch_gradebook=False):
@@ -38,15 +44,23 @@ def release(root, assignment, scratch_gradebook=False):
     """
     if not scratch_gradebook:
         try:
-            return nbgrader(root, "generate_assignment", assignment, "--force")
+            return nbgrader(root, "generate_assignment", assignment, "--force", log=demo_log(root))
         except subprocess.CalledProcessError:
             sys.exit(
-                f"generate_assignment failed (see above). If it says cells cannot be added or removed "
+                f"generate_assignment failed (see above and {demo_log(root)}). If it says cells cannot be "
+                f"added or removed "
                 f"because of submissions, source/{assignment} changed after grading: grade with the old "
                 f"release, or discard the demo's grades with `make clean` and rerun."
             )
     with tempfile.TemporaryDirectory() as scratch:
-        nbgrader(root, "generate_assignment", assignment, "--force", f"--db=sqlite:///{scratch}/gradebook.db")
+        nbgrader(
+            root,
+            "generate_assignment",
+            assignment,
+            "--force",
+            f"--db=sqlite:///{scratch}/gradebook.db",
+            log=demo_log(root),
+        )
 
 
 def example_students(root, assignment):
@@ -103,15 +117,15 @@ def submit_examples(root, assignment):
 
 
 def autograde(root, assignment):
-    nbgrader(root, "autograde", assignment, "--force", "--create")
+    nbgrader(root, "autograde", assignment, "--force", "--create", log=demo_log(root))
 
 
 def feedback(root, assignment):
-    nbgrader(root, "generate_feedback", assignment, "--force")
+    nbgrader(root, "generate_feedback", assignment, "--force", log=demo_log(root))
 
 
 def export(root):
-    nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    nbgrader(root, "export", "--to", str(root / "grades.csv"), log=demo_log(root))
 
 
 def scores_by_cell(root, assignment):
@@ -142,6 +156,7 @@ def score_table(root, assignment):
 
 
 def run_all(root, assignments):
+    demo_log(root).write_text("")  # this run's log only
     for assignment in assignments:
         release(root, assignment)
         submit_examples(root, assignment)
@@ -153,7 +168,7 @@ def run_all(root, assignments):
         print(score_table(root, assignment))
     print(
         f"\nfeedback HTML: {root / 'feedback'}/<student>/<assignment>/\ngrades: {root / 'grades.csv'}"
-        f"\nreport: {write_report(root, assignments)}"
+        f"\nreport: {write_report(root, assignments)}\nfull log of the nbgrader commands: {demo_log(root)}"
     )
 
 
