@@ -141,6 +141,11 @@ def show_check_failures_briefly(shell=None):
     shell._course_check_handler = True
 
 
+def _count(n, noun):
+    """'1 check', '2 checks'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def grading_mode():
     """'autograde' or 'validate' when nbgrader runs the notebook, else None."""
     return os.environ.get(EXECUTION_VARIABLE) or None
@@ -187,10 +192,13 @@ def checking(question, hidden=0):
                     + (f"; stderr: {stderr.getvalue()[:200]!r}" if stderr.getvalue() else "")
                 )
     if isinstance(check, ProbeChecker):
-        print(f"✓ {question}: {check.passed} answers recorded; the grader judges them.")
+        print(f"✓ {question}: {_count(check.passed, 'answer')} recorded; the grader judges them.")
     elif grading_mode() == "autograde":
-        print(f"✓ {question}: all {check.passed} checks passed.")
+        print(f"✓ {question}: all {_count(check.passed, 'check')} passed.")
     elif hidden:
-        print(f"✓ {question}: {check.passed} visible checks passed. {hidden} hidden test(s) will run at grading.")
+        print(
+            f"✓ {question}: {_count(check.passed, 'visible check')} passed. "
+            f"{_count(hidden, 'hidden test')} will run at grading."
+        )
     else:
-        print(f"✓ {question}: {check.passed} checks passed (no hidden tests for this part).")
+        print(f"✓ {question}: {_count(check.passed, 'check')} passed (no hidden tests for this part).")

@@ -131,8 +131,8 @@ def render(assignments_results):
         flagged = [r.student for r in results.values() if r.flags]
         parts.append(
             f"<h2>{html.escape(assignment)}</h2><p>{len(results)} submissions; "
-            f"<span class='bad'>{len(failed)} failed to grade</span>; "
-            f"<span class='bad'>{len(flagged)} with integrity flags</span></p>"
+            f"<span class='{'bad' if failed else ''}'>{len(failed)} failed to grade</span>; "
+            f"<span class='{'bad' if flagged else ''}'>{len(flagged)} with integrity flags</span></p>"
         )
         parts.append(
             f"<img alt='score distribution of {html.escape(assignment)}' "

@@ -123,8 +123,8 @@ def test_student_runs_the_notebook_moves_a_slider_and_validates(page, lab):
     check.wait_for(state="attached", timeout=120_000)  # cells off screen are not "visible"
     check.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "visible-check.png"))
-    assert "visible checks passed" in check.text_content()
-    assert "hidden test(s) will run at grading" in check.text_content()
+    assert "visible check" in check.text_content() and "passed" in check.text_content()
+    assert "hidden test" in check.text_content() and "will run at grading" in check.text_content()
 
     # The f explorer: its image changes when the scale slider moves.
     explorer = page.locator(".widget-vbox").filter(has=page.locator("img")).first

@@ -24,7 +24,7 @@ def test_pass_message_with_hidden_count(capsys):
         check.close("df/db", 1.0, 1.0)
         check.equal("shape", (2, 3), (2, 3))
     captured = capsys.readouterr()
-    assert captured.out == ("✓ 1.2 ReLU gradient: 2 visible checks passed. 3 hidden test(s) will run at grading.\n")
+    assert captured.out == ("✓ 1.2 ReLU gradient: 2 visible checks passed. 3 hidden tests will run at grading.\n")
     assert captured.err == ""
 
 
@@ -32,7 +32,7 @@ def test_pass_message_without_hidden_tests(capsys):
     with checking("1.3") as check:
         check.true("positive", 2 > 1)
     out = capsys.readouterr().out
-    assert "✓ 1.3: 1 checks passed" in out and "no hidden tests" in out
+    assert "✓ 1.3: 1 check passed" in out and "no hidden tests" in out
 
 
 def test_autograde_message_says_all_checks_passed(capsys, monkeypatch):
@@ -43,7 +43,7 @@ def test_autograde_message_says_all_checks_passed(capsys, monkeypatch):
             check.close(f"value {i}", i * 0.5, i / 2)
     out = capsys.readouterr().out
     assert out == "✓ 2.1: all 6 checks passed.\n"
-    assert "hidden test(s) will run" not in out
+    assert "hidden test" not in out
 
 
 def test_validate_mode_still_mentions_hidden_tests(capsys, monkeypatch):
@@ -51,7 +51,7 @@ def test_validate_mode_still_mentions_hidden_tests(capsys, monkeypatch):
     assert grading_mode() == "validate"
     with checking("2.2", hidden=1) as check:
         check.true("ok", True)
-    assert "1 hidden test(s)" in capsys.readouterr().out
+    assert "1 hidden test will run" in capsys.readouterr().out
 
 
 def test_grading_mode_none_when_unset_or_empty(monkeypatch):
@@ -119,7 +119,7 @@ def test_runtime_warning_goes_to_stdout_not_stderr(capsys):
     assert lines[0].startswith("note: your code emitted 2 warning(s) (not penalised)")
     assert "RuntimeWarning: divide by zero" in lines[0]
     assert "RuntimeWarning: student code is slow" in lines[0]
-    assert lines[1].startswith("✓ 3.1: 1 visible checks passed")
+    assert lines[1].startswith("✓ 3.1: 1 visible check passed. 1 hidden test will run")
 
 
 def test_repeated_warning_reported_once_and_even_if_filtered_elsewhere(capsys):
