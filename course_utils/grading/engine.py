@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -229,8 +230,6 @@ def _grade_notebook(root, assignment, notebook, student, settings, slot):
 
 def grade_submission(root, assignment, student, settings=Settings()):
     """SubmissionResult of one student's assignment; never raises for a bad submission."""
-    import time
-
     start = time.monotonic()
     result = _grade_submission(root, assignment, student, settings)
     result.seconds = time.monotonic() - start
