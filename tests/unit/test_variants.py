@@ -1,6 +1,7 @@
 """Tests of course_utils.variants: student id lookup and per-student randomness."""
 
 import os
+import pwd
 import subprocess
 import sys
 
@@ -46,7 +47,7 @@ def test_nbgrader_folder_with_id_as_last_component(tmp_path):
 
 def test_folder_named_autograded_alone_is_not_an_id(tmp_path):
     # .../autograded itself (e.g. the course root's autograded/ folder) has no id after it
-    assert variants.student_id(cwd=nb_dir(tmp_path, "autograded")) == "student"
+    assert variants.student_id(cwd=nb_dir(tmp_path, "autograded")) == login_name()
 
 
 def test_default_cwd_is_the_process_cwd(monkeypatch, tmp_path):
@@ -61,21 +62,31 @@ def test_symlinked_cwd_is_resolved(tmp_path):
     assert variants.student_id(cwd=link) == "dave"
 
 
-def test_jupyterhub_user_next(monkeypatch, tmp_path):
-    monkeypatch.setenv("JUPYTERHUB_USER", "hub-user")
-    assert variants.student_id(cwd=nb_dir(tmp_path, "home", "work", "ps1")) == "hub-user"
-    assert variants.student_id() == "hub-user"
+def login_name():
+    return pwd.getpwuid(os.getuid()).pw_name
 
 
-def test_empty_env_variables_are_ignored(monkeypatch, tmp_path):
+def test_fallback_is_the_name_nbgrader_submits_under(monkeypatch, tmp_path):
+    from nbgrader.utils import get_username
+
     monkeypatch.setenv("COURSE_STUDENT_ID", "")
-    monkeypatch.setenv("JUPYTERHUB_USER", "")
-    assert variants.student_id(cwd=tmp_path) == "student"
+    assert variants.student_id(cwd=tmp_path) == get_username() == login_name()
+    assert variants.student_id() == login_name()
 
 
-def test_fallback_is_student(tmp_path):
-    assert variants.student_id(cwd=tmp_path) == "student"
-    assert variants.student_id() == "student"
+def test_hub_user_does_not_override_the_login_name(monkeypatch, tmp_path):
+    # LocalProcessSpawner: the hub name is the login name; nbgrader submits under the login name
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-user")
+    assert variants.student_id(cwd=nb_dir(tmp_path, "home", "work", "ps1")) == login_name()
+
+
+def test_jovyan_containers_use_the_hub_name(monkeypatch, tmp_path):
+    from nbgrader.utils import get_username
+
+    jovyan = pwd.struct_passwd(("jovyan", "x", 1000, 100, "", "/home/jovyan", "/bin/bash"))
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: jovyan)
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-user")
+    assert variants.student_id(cwd=tmp_path) == get_username() == "hub-user"
 
 
 # ---------------------------------------------------------------- rng
