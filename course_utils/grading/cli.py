@@ -3,6 +3,8 @@
     course grade ps1 [--workers 2] [--scheduler tcp://host:8786] [--db-url URL] [--force] [...]
     course prepare ps1 [--workers 2] [--students ...]   (before the deadline: reference runs, cached)
     course export [-o grades_status.csv] [--db-url URL]
+    course roster import roster.csv      (students: id, first_name, last_name, email)
+    course due-dates                     (c.CourseGrader.due_dates of nbgrader_config.py -> gradebook)
     course sandbox-check
 
 Every setting (workers, cell timeout, memory and other limits, gradebook URL...) is declared
@@ -13,10 +15,16 @@ once in ``grading/settings.py`` and listed by ``course grade --help``.
 is known (so a killed run loses nothing and a rerun finishes the class), and writes
 ``integrity-<assignment>.csv``. Run it in the course folder, after
 ``nbgrader generate_assignment`` has put the assignment into the gradebook.
+Before grading it writes the due dates into the gradebook; at the end it recomputes the late
+penalties from the current grades (manual ones included), and writes ``grades-<assignment>.csv``
+(as ``course export``, for that assignment: roster students who did not submit are
+"missing") and the instructor report ``grades.html`` (every assignment with results), from the
+gradebook alone.
 """
 
 import argparse
 import csv
+import os
 import sys
 import threading
 import time
@@ -64,8 +72,26 @@ def _parser():
     export.add_argument("-o", "--output", default="grades_status.csv")
     for command in (grade, prepare, export):
         _add_settings(command)
+    roster = commands.add_parser("roster", help="the class list in the gradebook")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True)
+    roster_import = roster_commands.add_parser(
+        "import", help="create or update students from a CSV (columns id, first_name, last_name, email)"
+    )
+    roster_import.add_argument("file", type=Path)
+    commands.add_parser("due-dates", help="write c.CourseGrader.due_dates of nbgrader_config.py into the gradebook")
+    for command in (roster_import,):
+        _add_settings(command)
     commands.add_parser("sandbox-check", help="say whether the sandbox works here")
+    parser.epilog += " The term's policy is set there only (stock nbgrader reads the same values): " + "; ".join(
+        f"{name}: {help}" for name, _, help in _term_settings()
+    )
     return parser
+
+
+def _term_settings():
+    from .settings import documented
+
+    return documented(term=True)
 
 
 def _settings(args, root):
@@ -106,13 +132,60 @@ def _require_sandbox(unsandboxed=False):
         )
 
 
+def _store(settings, create=False):
+    """The gradebook store applying the course's late policy; ``create``: make a missing gradebook
+    (as ``nbgrader db`` does: a roster or due dates may come before the first release)."""
+    from ..instructor.late_policy import LatePolicy
+    from .store import Store
+
+    if create:  # nbgrader runs `alembic` from PATH to stamp a new gradebook
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return Store(settings.db_url, settings.course_id, late_policy=LatePolicy.from_settings(settings), create=create)
+
+
+def due_dates(settings):
+    """{assignment: naive UTC datetime} of the settings (a bad date: ValueError naming it)."""
+    from ..instructor.late_policy import parse_due_date
+
+    parsed = {}
+    for name, text in settings.due_dates.items():
+        try:
+            parsed[name] = parse_due_date(text)
+        except ValueError as exc:
+            raise ValueError(f"c.CourseGrader.due_dates[{name!r}]: {exc}") from None
+    return parsed
+
+
+def sync_due_dates(store, settings, quiet=False):
+    """Write the configured due dates into the gradebook; print the ones that changed."""
+    changed = store.set_due_dates(due_dates(settings))
+    for name, due in changed.items():
+        if quiet:
+            continue
+        if due is None:
+            print(f"  {name}: not in the gradebook yet (its due date is written after `nbgrader generate_assignment`)")
+        else:
+            print(f"  {name}: due {due:%Y-%m-%d %H:%M} UTC ({settings.due_dates[name]})")
+    return {name: due for name, due in changed.items() if due is not None}
+
+
+def finish_run(root, store, assignment):
+    """End of a grading run, from the gradebook only: late penalties, grades-<a>.csv, grades.html."""
+    from ..instructor.report import write_report
+
+    late = store.refresh_late_penalties(assignment)
+    target = root / f"grades-{assignment}.csv"
+    store.export_csv(target, [assignment])
+    report = write_report(root, rows=store.rows())
+    print(f"{late} late submission(s) penalised; {target.name} and {report.name} written")
+
+
 def grade(args, root):
     from .engine import grade_class, submission_hash
-    from .store import Store
 
     settings = _settings(args, root)
     _require_sandbox(settings.unsandboxed)
-    store = Store(settings.db_url, settings.course_id)
+    store = _store(settings)
     done = store.recorded(args.assignment)
     threading.Thread(target=_warm_up, daemon=True).start()  # nbgrader's 3 s import, while workers start
     students = [
@@ -122,6 +195,11 @@ def grade(args, root):
         or done.get(s, {}).get("status") != "graded"
         or done[s]["submission_hash"] != submission_hash(root, args.assignment, s)
     ]
+    try:
+        sync_due_dates(store, settings)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(
         f"{args.assignment}: grading {len(students)} submission(s) with "
         f"{settings.scheduler or f'{settings.workers} local worker(s)'}"
@@ -139,6 +217,7 @@ def grade(args, root):
     statuses = store.statuses(args.assignment)
     write_integrity_csv(root / f"integrity-{args.assignment}.csv", statuses)
     print(f"done in {time.monotonic() - start:.1f} s; integrity-{args.assignment}.csv written")
+    finish_run(root, store, args.assignment)
     return 0
 
 
@@ -160,6 +239,22 @@ def prepare(args, root):
     return 0
 
 
+def import_roster(args, root):
+    """``course roster import FILE``: every row checked first, then all written in one transaction."""
+    from .engine import STUDENT_ID
+    from .store import RosterError, read_roster
+
+    settings = _settings(args, root)
+    try:
+        rows = read_roster(args.file, STUDENT_ID)
+    except (RosterError, OSError, UnicodeDecodeError) as exc:
+        print(f"roster not imported: {exc}", file=sys.stderr)
+        return 2
+    count = _store(settings, create=True).import_roster(rows)
+    print(f"{count} student(s) created or updated from {args.file}")
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     root = Path.cwd()
@@ -174,11 +269,20 @@ def main(argv=None):
         print(exc, file=sys.stderr)
         return 2
     if args.command == "export":
-        from .store import Store
-
         settings = _settings(args, root)
-        Store(settings.db_url, settings.course_id).export_csv(root / args.output)
+        _store(settings).export_csv(root / args.output)
         print(f"{args.output} written")
+        return 0
+    if args.command == "roster":
+        return import_roster(args, root)
+    if args.command == "due-dates":
+        settings = _settings(args, root)
+        try:
+            changed = sync_due_dates(_store(settings, create=True), settings)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"{len(settings.due_dates)} due date(s) in the gradebook, {len(changed)} changed")
         return 0
     from .sandbox import unavailable_reason
 

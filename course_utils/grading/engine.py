@@ -39,6 +39,7 @@ from .settings import Settings
 from .store import SubmissionResult
 
 CACHE_FORMAT = b"records-as-text\n"  # part of the reference cache key: a new format, a new cache
+TIMESTAMP_BYTES = 256  # timestamp.txt holds one line such as "2026-10-16 21:59:00.123456 UTC"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 
 
@@ -236,10 +237,37 @@ def grade_submission(root, assignment, student, settings=Settings()):
     return result
 
 
+def read_timestamp(root, assignment, student):
+    """(text of submitted/<student>/<assignment>/timestamp.txt, finding or '').
+
+    nbgrader collect writes the file from the exchange; the text is kept as nbgrader reads it
+    (``Store`` parses it with ``nbgrader.utils.parse_utc``). Read like any submitted file: no
+    links, no FIFOs, at most TIMESTAMP_BYTES.
+    """
+    from dateutil.parser import parse
+
+    from .files import NotAPlainFile, read_submitted
+
+    try:
+        text = read_submitted(root, f"submitted/{student}/{assignment}/timestamp.txt", TIMESTAMP_BYTES)
+    except FileNotFoundError:
+        return "", ""
+    except (NotAPlainFile, OSError) as exc:
+        return "", f"timestamp.txt unreadable: {exc}"
+    text = text.decode("utf-8", "replace").strip()
+    try:
+        parse(text.rsplit(" ", 1)[0] if text.count(" ") == 2 else text)
+    except (ValueError, OverflowError):
+        return "", f"timestamp.txt unreadable: {text[:60]!r} is not a time (graded as submitted on time)"
+    return text, ""
+
+
 def _grade_submission(root, assignment, student, settings):
     result = SubmissionResult(assignment, student, "graded", submission_hash=submission_hash(root, assignment, student))
     if not STUDENT_ID.fullmatch(student):
         return _failed(result, f"invalid student id {student!r}")
+    result.timestamp, problem = read_timestamp(root, assignment, student)
+    result.flags += [problem] if problem else []
     report, problems = [], []
     try:
         with _slot() as slot:

@@ -9,7 +9,7 @@ Values come, last one winning, from: the defaults below; the course's ``nbgrader
     settings.limits                              # -> sandbox.Limits for each sandboxed process
 """
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 
 from .sandbox import Limits
@@ -18,8 +18,10 @@ CONFIG_FILE = "nbgrader_config.py"
 SECTION = "CourseGrader"  # c.CourseGrader.<setting> in nbgrader_config.py
 
 
-def setting(default, help):
-    return field(default=default, metadata={"help": help})
+def setting(default, help, term=False):
+    """A setting with its help text; ``term``: a course policy set in nbgrader_config.py only (no option),
+    so that stock nbgrader and ``course grade`` always apply the same values."""
+    return field(default=default, metadata={"help": help, "term": term})
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,23 @@ class Settings:
         "", "address of a Dask scheduler whose workers see the course folder (default: local processes)"
     )
     unsandboxed: bool = setting(False, "run student code WITHOUT the sandbox (only where none can be set up)")
+    # -- the term: due dates and the late policy, read by `course grade` and by stock nbgrader's
+    #    AssignLatePenalties (course_utils.instructor.late_policy); set in nbgrader_config.py only
+    due_dates: dict = field(
+        default_factory=dict,
+        metadata={
+            "help": "assignment -> due date with its time zone, e.g. {'ps1': '2026-10-16 23:59 Europe/Berlin'} "
+            "(written into the gradebook by `course due-dates` and by every `course grade`)",
+            "term": True,
+        },
+    )
+    late_grace_minutes: float = setting(
+        15.0, "minutes after the due date during which a submission is not penalised (clock skew, slow uploads)", True
+    )
+    late_penalty_per_day: float = setting(
+        0.1, "share of the points scored lost per started day (24 h) after the due date, beyond the grace", True
+    )
+    late_penalty_max: float = setting(0.5, "largest share of the points scored a late submission can lose", True)
     limits: Limits = field(default_factory=Limits, metadata={"help": "per-process limits (sandbox.Limits)"})
 
     def with_values(self, **values):
@@ -56,10 +75,18 @@ class Settings:
         return replace(self, limits=replace(self.limits, **limits), **own)
 
 
-def documented():
-    """(name, default, help) of every setting, limits included, in declaration order."""
-    rows = [(f.name, f.default, f.metadata["help"]) for f in fields(Settings) if f.name != "limits"]
-    return rows + [(f.name, f.default, f.metadata["help"]) for f in fields(Limits)]
+def documented(term=False):
+    """(name, default, help) of every setting, limits included, in declaration order.
+
+    ``term=False``: the settings an option may override; ``term=True``: the term's policy
+    (due dates, late policy), set in nbgrader_config.py only.
+    """
+    rows = [
+        (f.name, f.default_factory() if f.default is MISSING else f.default, f.metadata["help"])
+        for f in fields(Settings)
+        if f.name != "limits" and f.metadata.get("term", False) == term
+    ]
+    return rows if term else rows + [(f.name, f.default, f.metadata["help"]) for f in fields(Limits)]
 
 
 def _from_config_file(root):

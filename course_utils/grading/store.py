@@ -43,11 +43,13 @@ Use one ``Store`` per process (or thread); it reconnects by itself after a fork.
 Importing this module is cheap: nbgrader (~3 s) and SQLAlchemy are imported on first use.
 """
 
+import contextlib
 import csv
 import json
 import math
 import os
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -64,18 +66,28 @@ ATTEMPTS = 8  # transactions tried before giving up on lock / race errors
 CSV_COLUMNS = [
     "assignment",
     "student",
+    "first_name",
+    "last_name",
+    "email",
     "status",
     "reason",
+    "duedate",
+    "timestamp",
     "auto_score",
     "max_auto_score",
     "manual_score",
+    "pending_manual_points",
+    "raw_score",
+    "late_submission_penalty",
     "score",
     "max_score",
+    "score_is_final",
     "needs_manual_grade",
     "flags",
     "submission_hash",
     "updated_at",
 ]
+ROSTER_COLUMNS = ("id", "first_name", "last_name", "email")
 
 
 @dataclass
@@ -88,6 +100,7 @@ class SubmissionResult:
     flags: list = field(default_factory=list)  # integrity flags, human-readable strings
     submission_hash: str = ""  # sha256 of the submitted files, to skip unchanged work on rerun
     seconds: float = 0.0  # wall time of grading it (reported, not stored)
+    timestamp: str = ""  # the submission's timestamp.txt as nbgrader collect wrote it ("" when absent)
 
 
 class GradebookError(LookupError):
@@ -136,6 +149,68 @@ def _number(value):
     return "" if value is None else f"{value:.12g}"
 
 
+def _grade_points(grade):
+    """nbgrader's ``Grade.score``, computed on the Python objects (fresh within a transaction)."""
+    base = grade.manual_score if grade.manual_score is not None else grade.auto_score
+    return 0.0 if base is None else base + (grade.extra_credit or 0.0)
+
+
+def _parse_timestamp(text):
+    """nbgrader's reading of timestamp.txt (naive UTC), or None when empty or unreadable."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(text.strip()) if text and text.strip() else None
+    except (ValueError, OverflowError):
+        return None
+
+
+class RosterError(ValueError):
+    """A roster file that cannot be imported as a whole (the message names the line)."""
+
+
+def read_roster(path, valid_id=None):
+    """Rows {id, first_name, last_name, email} of a roster CSV, checked before anything is written.
+
+    Columns ``id``, ``first_name``, ``last_name``, ``email`` (others are refused, so a typo in a
+    header is not silently dropped); ``valid_id``: a compiled pattern student ids must match.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [name.strip() for name in reader.fieldnames or []]
+        unknown = [name for name in header if name not in ROSTER_COLUMNS]
+        if "id" not in header or unknown:
+            raise RosterError(
+                f"{path}: the header must name the columns {', '.join(ROSTER_COLUMNS)} (id required)"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            )
+        reader.fieldnames = header
+        rows, seen = [], {}
+        for line, raw in enumerate(reader, start=2):
+            if None in raw:
+                raise RosterError(f"{path} line {line}: more fields than the header has columns")
+            row = {key: (raw.get(key) or "").strip() or None for key in ROSTER_COLUMNS}
+            problem = _roster_problem(row, valid_id, seen)
+            if problem:
+                raise RosterError(f"{path} line {line}: {problem}")
+            seen[row["id"]] = line
+            rows.append(row)
+    return rows
+
+
+def _roster_problem(row, valid_id, seen):
+    """What is wrong with one roster row, or ''."""
+    if not row["id"]:
+        return "empty id"
+    if valid_id is not None and not valid_id.fullmatch(row["id"]):
+        return f"student id {row['id']!r} has characters nbgrader folders cannot hold (letters, digits, _.@+-)"
+    if row["id"] in seen:
+        return f"student id {row['id']!r} already on line {seen[row['id']]}"
+    if row["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", row["email"]):
+        return f"email {row['email']!r} is not an address"
+    return ""
+
+
 def _course_in(url):
     """The id of the (first) course a gradebook holds, or None."""
     from sqlalchemy import create_engine, text
@@ -154,9 +229,11 @@ def _course_in(url):
 class Store:
     """The gradebook at ``db_url`` plus the grader's status table, for ``course grade``."""
 
-    def __init__(self, db_url: str, course_id: str | None = None):
+    def __init__(self, db_url: str, course_id: str | None = None, late_policy=None, create=False):
         self.db_url = db_url
+        self.create = create  # a missing gradebook is created (roster, due dates) instead of refused
         self.course_id = course_id  # as in nbgrader_config.py; None: the course the gradebook holds
+        self.late_policy = late_policy  # has .penalty(score, seconds_late) (instructor.late_policy); None: none
         self._gradebook = None
         self._pid = None
         self._lock = threading.Lock()
@@ -185,7 +262,7 @@ class Store:
         sqlite = url.get_backend_name() == "sqlite"
         if sqlite:
             path = url.database
-            if not path or path == ":memory:" or not Path(path).is_file():
+            if not path or path == ":memory:" or not (Path(path).is_file() or self.create):
                 raise GradebookError(
                     f"no gradebook at {self.db_url}: run `nbgrader generate_assignment` "
                     "first (and give an absolute sqlite:////path URL)"
@@ -196,7 +273,7 @@ class Store:
                 exists = inspect(probe).has_table("assignment")
             finally:
                 probe.dispose()
-            if not exists:
+            if not exists and not self.create:
                 raise GradebookError(
                     f"no nbgrader gradebook in {url.render_as_string(hide_password=True)}: "
                     "run `nbgrader generate_assignment` with this db_url first"
@@ -326,6 +403,24 @@ class Store:
                     gradebook.db.add(grade)
                 grade.auto_score = 0.0 if points is None else float(points)
                 grade.needs_manual_grade = points is None or grade.manual_score is not None
+        timestamp = _parse_timestamp(result.timestamp)
+        if timestamp is not None:
+            submission.timestamp = timestamp
+        gradebook.db.flush()
+        self._penalise(submission)
+
+    def _penalise(self, submission):
+        """Set each notebook's ``late_submission_penalty`` as nbgrader's AssignLatePenalties does."""
+        if self.late_policy is None:
+            return
+        late = submission.total_seconds_late
+        for notebook in submission.notebooks:
+            if late <= 0:
+                notebook.late_submission_penalty = None
+                continue
+            score = sum(_grade_points(grade) for grade in notebook.grades)
+            penalty = self.late_policy.penalty(score, late)
+            notebook.late_submission_penalty = None if penalty is None else min(max(penalty, 0.0), score)
 
     @staticmethod
     def _check_scores(result, cells):
@@ -377,6 +472,88 @@ class Store:
         elif any(row[column] != value for column, value in values.items()):
             connection.execute(table.update().where(key).values(updated_at=now, **values))
 
+    # -- the term: roster, due dates, late penalties ------------------------------------------
+
+    def import_roster(self, rows) -> int:
+        """Create or update each student of ``rows`` (``read_roster``), in one transaction.
+
+        The same gradebook call as ``nbgrader db student import``; grades are never touched.
+        """
+        from nbgrader.api import Student
+
+        def write():
+            with self._session() as session:
+                for row in rows:
+                    student = session.get(Student, row["id"]) or Student(id=row["id"])
+                    student.first_name, student.last_name, student.email = (
+                        row["first_name"],
+                        row["last_name"],
+                        row["email"],
+                    )
+                    session.add(student)
+            return len(rows)
+
+        with self._lock:
+            self._gb()
+            return self._retry(write)
+
+    def set_due_dates(self, due_dates) -> dict:
+        """{assignment: naive UTC datetime} into the gradebook, as ``nbgrader db assignment add
+        --duedate`` does, for the assignments it holds (``generate_assignment`` adds them).
+
+        Returns {assignment: due date} of those changed, and None for those not in the gradebook yet.
+        """
+        from nbgrader.api import Assignment
+
+        def write():
+            changed = {}
+            with self._session() as session:
+                for name, due in sorted(due_dates.items()):
+                    assignment = session.query(Assignment).filter_by(name=name).one_or_none()
+                    if assignment is None:
+                        changed[name] = None
+                    elif assignment.duedate != due:
+                        changed[name] = assignment.duedate = due
+            return changed
+
+        with self._lock:
+            self._gb()
+            return self._retry(write)
+
+    def refresh_late_penalties(self, assignment) -> int:
+        """Recompute every submission's late penalty of ``assignment`` from its current grades
+        (after manual grading or a changed due date). Returns the number of late submissions."""
+        from nbgrader.api import Assignment, SubmittedAssignment
+
+        def write():
+            with self._session() as session:
+                submissions = (
+                    session.query(SubmittedAssignment)
+                    .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                    .filter(Assignment.name == assignment)
+                    .all()
+                )
+                for submission in submissions:
+                    self._penalise(submission)
+                return sum(1 for s in submissions if s.total_seconds_late > 0)
+
+        if self.late_policy is None:
+            return 0
+        with self._lock:
+            self._gb()
+            return self._retry(write)
+
+    @contextlib.contextmanager
+    def _session(self):
+        """An ORM session on one write transaction of the gradebook, committed on success."""
+        from sqlalchemy.orm import Session
+
+        gradebook = self._gb()
+        with gradebook.engine.connect().execution_options(course_write=True) as connection:
+            with connection.begin(), Session(bind=connection, autoflush=True) as session:
+                yield session
+                session.flush()
+
     # -- reading ----------------------------------------------------------------------------
 
     def recorded(self, assignment) -> dict:
@@ -411,130 +588,185 @@ class Store:
 
         ``score`` is nbgrader's current total for the submission (manual grades override
         automatic ones), ``None`` when there is no submission (a failed first attempt).
+        Only students ``course grade`` recorded (graded or failed).
         """
         rows = self._read([assignment])
         return {
             row["student"]: {
                 "status": row["status"],
                 "reason": row["reason"],
-                "score": row["score"],
+                "score": row["raw_score"],
                 "max_score": row["max_score"],
                 "flags": row["flags"],
                 "submission_hash": row["submission_hash"],
                 "updated_at": row["updated_at"],
             }
             for row in rows
-            if row["status"] != "unrecorded"
+            if row["status"] in STATUSES
         }
+
+    def rows(self, assignments=None) -> list:
+        """One dict per (assignment, student), CSV_COLUMNS' data (see ``export_csv``), sorted."""
+        return self._read(assignments)
 
     def export_csv(self, path, assignments=None) -> None:
         """One row per (assignment, student): the status table joined with the gradebook's scores.
 
-        ``status`` is ``graded``, ``failed: <reason>`` or ``unrecorded`` (a submission in the
-        gradebook that ``course grade`` never recorded, e.g. from ``nbgrader autograde``).
+        ``status`` is ``graded``, ``failed: <reason>``, ``unrecorded`` (a submission in the
+        gradebook that ``course grade`` never recorded, e.g. from ``nbgrader autograde``) or
+        ``missing`` (a student of the roster with no submission after the due date, or when the
+        assignment has none; before it: ``not submitted yet``): score columns blank, not 0.
         ``auto_score``/``manual_score`` sum the grades' automatic/manual points (manual blank
-        when no grade has one), ``max_auto_score`` is the grade cells' total, ``score`` and
-        ``max_score`` are nbgrader's totals (manual overrides automatic; task cells count).
-        Score columns are blank, never 0, when the gradebook has no submission.
+        when no grade has one), ``max_auto_score`` is the grade cells' total,
+        ``pending_manual_points`` the points of grades still waiting for a grader,
+        ``raw_score``, ``late_submission_penalty`` and ``score`` (= raw - penalty, at least 0)
+        are nbgrader export's, ``score_is_final`` is ``no`` while grades are pending.
         """
-        rows = self._read(assignments)
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
-            for row in rows:
-                status = row["status"]
-                if status == "failed":
-                    status = f"failed: {row['reason'] or '(no reason given)'}"
-                writer.writerow(
-                    [
-                        row["assignment"],
-                        row["student"],
-                        status,
-                        row["reason"],
-                        _number(row["auto_score"]),
-                        _number(row["max_auto_score"]),
-                        _number(row["manual_score"]),
-                        _number(row["score"]),
-                        _number(row["max_score"]),
-                        "" if row["needs_manual_grade"] is None else ("yes" if row["needs_manual_grade"] else "no"),
-                        ";".join(row["flags"]),
-                        row["submission_hash"],
-                        row["updated_at"].isoformat() if row["updated_at"] else "",
-                    ]
-                )
+            for row in self._read(assignments):
+                writer.writerow([_csv_value(column, row) for column in CSV_COLUMNS])
 
     def _read(self, assignments):
-        """Status rows merged with gradebook totals, sorted by (assignment, student)."""
+        """Status rows merged with gradebook totals and the roster, sorted by (assignment, student)."""
         with self._lock:
             gradebook = self._gb()
             return self._retry(lambda: self._read_once(gradebook, assignments))
 
     def _read_once(self, gradebook, assignments):
-        from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
-        from sqlalchemy import case, func, select
-
-        table = _status_table()
         with gradebook.engine.connect() as connection, connection.begin():
-            status_query = select(table)
-            max_query = select(Assignment.name, Assignment.max_score, Assignment.max_score_gradecell)
-            grade_query = (
-                select(
-                    Assignment.name,
-                    SubmittedAssignment.student_id,
-                    func.sum(Grade.auto_score),
-                    func.sum(Grade.manual_score),
-                    func.count(Grade.manual_score),
-                    func.sum(Grade.score),
-                    func.max(case((Grade.needs_manual_grade, 1), else_=0)),
-                )
-                .select_from(Grade)
-                .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
-                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
-                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                .group_by(Assignment.name, SubmittedAssignment.student_id)
-            )
-            # submissions without any grade row still count as submissions
-            submitted_query = select(Assignment.name, SubmittedAssignment.student_id).join(
-                Assignment, Assignment.id == SubmittedAssignment.assignment_id
-            )
-            if assignments is not None:
-                names = list(assignments)
-                status_query = status_query.where(table.c.assignment.in_(names))
-                max_query = max_query.where(Assignment.name.in_(names))
-                grade_query = grade_query.where(Assignment.name.in_(names))
-                submitted_query = submitted_query.where(Assignment.name.in_(names))
-            statuses = {(row.assignment, row.student): row for row in connection.execute(status_query)}
-            maxima = {name: (top, top_cells) for name, top, top_cells in connection.execute(max_query)}
-            grades = {(name, student): rest for name, student, *rest in connection.execute(grade_query)}
-            submitted = {tuple(key) for key in connection.execute(submitted_query)}
+            data = _gradebook_data(connection, assignments)
+        keys = set(data["statuses"]) | set(data["submitted"])
+        keys |= {(name, student) for name in data["assignments"] for student in data["students"]}
+        return [_row(key, data) for key in sorted(keys)]
 
-        rows = []
-        for key in sorted(set(statuses) | submitted):
-            status = statuses.get(key)
-            top, top_cells = maxima.get(key[0], (None, None))
-            auto = manual = manual_count = score = needs = None
-            if key in submitted:
-                auto, manual, manual_count, score, needs = grades.get(key, (0.0, None, 0, 0.0, 0))
-                auto = auto or 0.0
-                score = score or 0.0
-                manual = manual if manual_count else None
-                needs = bool(needs)
-            updated = status.updated_at.replace(tzinfo=timezone.utc) if status is not None else None
-            rows.append(
-                {
-                    "assignment": key[0],
-                    "student": key[1],
-                    "status": status.status if status is not None else "unrecorded",
-                    "reason": status.reason if status is not None else "",
-                    "flags": json.loads(status.flags) if status is not None else [],
-                    "submission_hash": status.submission_hash if status is not None else "",
-                    "updated_at": updated,
-                    "auto_score": auto,
-                    "manual_score": manual,
-                    "score": score,
-                    "needs_manual_grade": needs,
-                    "max_score": top,
-                    "max_auto_score": top_cells,
-                }
+
+def _gradebook_data(connection, assignments):
+    """Everything ``_read`` needs, in a few queries on one connection."""
+    from nbgrader.api import Assignment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import func, select
+
+    table = _status_table()
+    status_query = select(table)
+    assignment_query = select(Assignment.name, Assignment.max_score, Assignment.max_score_gradecell, Assignment.duedate)
+    grade_query = (
+        select(
+            Assignment.name,
+            SubmittedAssignment.student_id,
+            Grade.auto_score,
+            Grade.manual_score,
+            Grade.score,
+            Grade.needs_manual_grade,
+            Grade.max_score,
+        )
+        .select_from(Grade)
+        .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
+        .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+    )
+    # submissions without any grade row still count as submissions
+    submitted_query = (
+        select(
+            Assignment.name,
+            SubmittedAssignment.student_id,
+            SubmittedAssignment.timestamp,
+            func.sum(SubmittedNotebook.late_submission_penalty),
+        )
+        .select_from(SubmittedAssignment)
+        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+        .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .group_by(Assignment.name, SubmittedAssignment.student_id, SubmittedAssignment.timestamp)
+    )
+    if assignments is not None:
+        names = list(assignments)
+        status_query = status_query.where(table.c.assignment.in_(names))
+        assignment_query = assignment_query.where(Assignment.name.in_(names))
+        grade_query = grade_query.where(Assignment.name.in_(names))
+        submitted_query = submitted_query.where(Assignment.name.in_(names))
+    grades = {}
+    for name, student, *grade in connection.execute(grade_query):
+        grades.setdefault((name, student), []).append(grade)
+    return {
+        "statuses": {(row.assignment, row.student): row for row in connection.execute(status_query)},
+        "assignments": {name: rest for name, *rest in connection.execute(assignment_query)},
+        "grades": grades,
+        "submitted": {(name, student): rest for name, student, *rest in connection.execute(submitted_query)},
+        "students": {
+            sid: (first, last, email)
+            for sid, first, last, email in connection.execute(
+                select(Student.id, Student.first_name, Student.last_name, Student.email)
             )
-        return rows
+        },
+    }
+
+
+def _totals(grades):
+    """Sums of a submission's grade rows: auto, manual (None if no manual grade), raw, pending, needs."""
+    auto = sum(g[0] or 0.0 for g in grades)
+    manual = [g[1] for g in grades if g[1] is not None]
+    pending = sum(g[4] or 0.0 for g in grades if g[3] and g[1] is None)
+    return {
+        "auto_score": auto,
+        "manual_score": sum(manual) if manual else None,
+        "raw_score": sum(g[2] or 0.0 for g in grades),
+        "pending_manual_points": pending,
+        "needs_manual_grade": any(g[3] for g in grades),
+    }
+
+
+def _row(key, data):
+    """One export row of (assignment, student) from ``_gradebook_data``."""
+    status = data["statuses"].get(key)
+    top, top_cells, duedate = data["assignments"].get(key[0], (None, None, None))
+    first, last, email = data["students"].get(key[1], (None, None, None))
+    row = {
+        "assignment": key[0],
+        "student": key[1],
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "status": status.status if status is not None else "unrecorded",
+        "reason": status.reason if status is not None else "",
+        "flags": json.loads(status.flags) if status is not None else [],
+        "submission_hash": status.submission_hash if status is not None else "",
+        "updated_at": status.updated_at.replace(tzinfo=timezone.utc) if status is not None else None,
+        "duedate": duedate,
+        "timestamp": None,
+        "auto_score": None,
+        "manual_score": None,
+        "raw_score": None,
+        "pending_manual_points": None,
+        "late_submission_penalty": None,
+        "score": None,
+        "needs_manual_grade": None,
+        "max_score": top,
+        "max_auto_score": top_cells,
+    }
+    if key in data["submitted"]:
+        timestamp, penalty = data["submitted"][key]
+        row.update(_totals(data["grades"].get(key, [])), timestamp=timestamp, late_submission_penalty=penalty or 0.0)
+        row["score"] = max(0.0, row["raw_score"] - row["late_submission_penalty"])
+    elif status is None:  # on the roster, nothing submitted: missing once the due date has passed
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        row["status"] = "missing" if duedate is None or duedate <= now else "not submitted yet"
+    return row
+
+
+def _csv_value(column, row):
+    """The text of one export cell: numbers compact, blanks for unknown (never a made-up 0)."""
+    value = row.get(column)
+    if column == "status" and value == "failed":
+        return f"failed: {row['reason'] or '(no reason given)'}"
+    if column == "flags":
+        return ";".join(value)
+    if column == "score_is_final":
+        pending = row["pending_manual_points"]
+        return "" if pending is None else ("no" if pending > 0 or row["status"] == "failed" else "yes")
+    if column == "needs_manual_grade":
+        return "" if value is None else ("yes" if value else "no")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) or isinstance(value, int) and not isinstance(value, bool):
+        return _number(value)
+    return "" if value is None else str(value)

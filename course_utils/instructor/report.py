@@ -1,15 +1,21 @@
 """Instructor report after grading: ``grades.html`` next to ``grades.csv``.
 
-For each assignment: the score distribution per question (plot), every student's
-automatic score and grading status, and integrity flags found by comparing each
-submitted notebook with the released one (deleted, duplicated or retyped grade cells,
-changed tags or metadata, edited test cells, unreadable or missing notebooks).
+For each assignment: the due date, the score distribution per question (plot), every student
+of the roster with their name, submission time, automatic score, manual points graded or
+still pending, late penalty, total (marked "not final" while manual grades are pending) and
+grading status ("missing" for a roster student who submitted nothing), and integrity flags
+found by comparing each submitted notebook with the released one (deleted, duplicated or
+retyped grade cells, changed tags or metadata, edited test cells, unreadable or missing
+notebooks). The late policy is stated with its formula; MathJax comes from the
+jupyter-server-mathjax package (through the Jupyter server that shows the page, or from the
+installed files when the page is opened from disk), never from a CDN.
 
-    python -m course_utils.instructor.report ps1 [ps2 ...]      # in the course folder
+    python -m course_utils.instructor.report [ps1 ps2 ...]   # in the course folder; none: all graded
 """
 
 import base64
 import html
+import importlib.util
 import io
 import sys
 from dataclasses import dataclass, field
@@ -26,12 +32,23 @@ class StudentResult:
     scores: dict = field(default_factory=dict)  # grade_id -> (auto score or None, max points)
     pending_manual: int = 0
     flags: list = field(default_factory=list)
+    row: dict = field(default_factory=dict)  # the student's row of `course export` (grading.store)
 
     @property
     def status(self):
+        if self.row.get("status") == "missing":
+            return "missing"
+        if self.row.get("status") == "failed":
+            return f"FAILED: {self.row.get('reason') or 'not graded'}"
         if not self.scores or any(score is None for score, _ in self.scores.values()):
             return "FAILED: not graded"
         return "graded"
+
+    @property
+    def name(self):
+        """'Last, First' from the roster, '' when the gradebook has no name."""
+        parts = [self.row.get("last_name"), self.row.get("first_name")]
+        return ", ".join(part for part in parts if part)
 
 
 def failed_summary(failed, n_tests):
@@ -81,8 +98,12 @@ def gradebook_results(root, assignment):
     return results
 
 
-def collect(root, assignment):
-    """StudentResult per submitted student, from the gradebook and the submitted notebooks."""
+def collect(root, assignment, rows=()):
+    """StudentResult per submitted student, from the gradebook and the submitted notebooks.
+
+    ``rows``: ``course export`` rows (``Store.rows()``); they add names, lateness, pending
+    manual points and the roster students who submitted nothing ("missing").
+    """
     root = Path(root)
     results = gradebook_results(root, assignment)
     released = sorted((root / "release" / assignment).glob("*.ipynb"))
@@ -90,7 +111,26 @@ def collect(root, assignment):
         result = results.setdefault(student_dir.parent.name, StudentResult(student_dir.parent.name))
         for notebook in released:
             result.flags += integrity_flags(root, student_dir.relative_to(root) / notebook.name, notebook)
+    for row in rows:
+        if row["assignment"] == assignment:
+            results.setdefault(row["student"], StudentResult(row["student"])).row = row
     return dict(sorted(results.items()))
+
+
+def store_rows(root):
+    """Every ``course export`` row of the course's gradebook."""
+    from ..grading.settings import load_settings
+    from ..grading.store import Store
+
+    settings = load_settings(root)
+    with Store(settings.db_url, settings.course_id) as store:
+        return store.rows()
+
+
+def graded_assignments(rows):
+    """Assignments with at least one submission or grading result, by due date then name."""
+    names = {row["assignment"]: row["duedate"] for row in rows if row["status"] != "missing"}
+    return sorted(names, key=lambda name: (names[name] is None, names[name] or 0, name))
 
 
 def _png(fig):
@@ -118,19 +158,100 @@ def distribution_plot(results):
     return _png(fig)
 
 
-def render(assignments_results):
-    """HTML page for {assignment: {student: StudentResult}}."""
+def _points(value):
+    return "" if value is None else f"{value:g}"
+
+
+def _submitted(row):
+    """When the student submitted, and how late (the gradebook's due date)."""
+    stamp, due = row.get("timestamp"), row.get("duedate")
+    if stamp is None:
+        return ""
+    late = (stamp - due).total_seconds() / 3600 if due is not None else 0
+    return f"{stamp:%Y-%m-%d %H:%M}" + (f" <span class='bad'>({late:.1f} h late)</span>" if late > 0 else "")
+
+
+def _total(result):
+    """Score after the late penalty, out of the maximum; 'not final' while grades are pending."""
+    row = result.row
+    if row.get("score") is None:
+        return ""
+    total = f"{row['score']:g}/{_points(row.get('max_score'))}"
+    return total + (" <span class='bad'>(not final)</span>" if row.get("pending_manual_points") else "")
+
+
+def _student_row(result):
+    """One <tr> of an assignment's table."""
+    if result.status == "missing":
+        cells = [html.escape(result.student), html.escape(result.name), "", "", "", "", ""]
+        return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "<td class='bad'>missing</td><td></td><td></td></tr>"
+    got = sum(s or 0 for s, _ in result.scores.values())
+    out_of = sum(p for _, p in result.scores.values())
+    failing = [g for g, (s, p) in result.scores.items() if s is not None and s < p]
+    row = result.row
+    pending = row.get("pending_manual_points")
+    manual = f"{_points(pending)} points pending" if pending else _points(row.get("manual_score")) or "-"
+    penalty = row.get("late_submission_penalty")
+    cells = [
+        html.escape(result.student),
+        html.escape(result.name),
+        _submitted(row),
+        f"{got:g}/{out_of:g}",
+        manual if row else str(result.pending_manual),
+        f"-{penalty:g}" if penalty else "",
+        _total(result),
+    ]
+    return (
+        "<tr>"
+        + "".join(f"<td>{c}</td>" for c in cells)
+        + f"<td class='{'' if result.status == 'graded' else 'bad'}'>{html.escape(result.status)}</td>"
+        f"<td>{html.escape(failed_summary(failing, len(result.scores)))}</td>"
+        f"<td class='bad'>{html.escape('; '.join(result.flags))}</td></tr>"
+    )
+
+
+def mathjax_script():
+    """The MathJax loader of the feedback template, with the installed package's file as fallback."""
+    loader = Path(__file__).parent / "templates" / "course_feedback" / "mathjax_loader.js"
+    spec = importlib.util.find_spec("jupyter_server_mathjax")
+    fallback = ""
+    if spec is not None:
+        fallback = (Path(spec.submodule_search_locations[0]) / "static" / "MathJax.js").as_uri()
+    return f"<script data-fallback='{html.escape(fallback)}'>\n{loader.read_text()}\n</script>"
+
+
+def policy_paragraph(policy):
+    """The late policy in words and as a formula (typeset by MathJax)."""
+    if policy is None:
+        return ""
+    return (
+        f"<p class='policy'>Late policy: {html.escape(policy.describe())} A notebook that scored $s$ points "
+        f"and was submitted $t$ hours after the due date loses "
+        f"$$p = s\\cdot\\min\\left({policy.max_share:g},\\ "
+        f"{policy.per_day:g}\\,\\left\\lceil t/24 \\right\\rceil\\right)"
+        f"\\quad\\text{{if }} t > {policy.grace_minutes / 60:g},\\qquad p = 0 \\text{{ otherwise.}}$$</p>"
+    )
+
+
+def render(assignments_results, policy=None):
+    """HTML page for {assignment: {student: StudentResult}}; ``policy``: the late policy to state."""
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>",
+        mathjax_script(),
         "<style>body{font-family:sans-serif;margin:2em} td,th{padding:3px 10px;text-align:left}"
         " .bad{color:#b00;font-weight:bold} table{border-collapse:collapse}"
         " tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>Grading report</h1>",
+        policy_paragraph(policy),
     ]
     for assignment, results in assignments_results.items():
-        failed = [r.student for r in results.values() if r.status != "graded"]
+        failed = [r.student for r in results.values() if r.status.startswith("FAILED")]
+        missing = [r.student for r in results.values() if r.status == "missing"]
         flagged = [r.student for r in results.values() if r.flags]
+        due = next((r.row["duedate"] for r in results.values() if r.row.get("duedate")), None)
         parts.append(
-            f"<h2>{html.escape(assignment)}</h2><p>{len(results)} submissions; "
+            f"<h2>{html.escape(assignment)}</h2><p>{'due ' + f'{due:%Y-%m-%d %H:%M} UTC; ' if due else ''}"
+            f"{len(results) - len(missing)} submissions; "
+            f"<span class='{'bad' if missing else ''}'>{len(missing)} missing</span>; "
             f"<span class='{'bad' if failed else ''}'>{len(failed)} failed to grade</span>; "
             f"<span class='{'bad' if flagged else ''}'>{len(flagged)} with integrity flags</span></p>"
         )
@@ -139,33 +260,34 @@ def render(assignments_results):
             f"src='data:image/png;base64,{distribution_plot(results)}'>"
         )
         parts.append(
-            "<table><tr><th>student</th><th>automatic</th><th>manual pending</th>"
-            "<th>status</th><th>failed tests</th><th>integrity flags</th></tr>"
+            "<table><tr><th>student</th><th>name</th><th>submitted</th><th>automatic</th><th>manual</th>"
+            "<th>late penalty</th><th>total</th><th>status</th><th>failed tests</th><th>integrity flags</th></tr>"
         )
-        for r in results.values():
-            got = sum(s or 0 for s, _ in r.scores.values())
-            out_of = sum(p for _, p in r.scores.values())
-            failing = [g for g, (s, p) in r.scores.items() if s is not None and s < p]
-            status = html.escape(r.status)
-            parts.append(
-                f"<tr><td>{html.escape(r.student)}</td><td>{got:g}/{out_of:g}</td><td>{r.pending_manual}</td>"
-                f"<td class='{'' if r.status == 'graded' else 'bad'}'>{status}</td>"
-                f"<td>{html.escape(failed_summary(failing, len(r.scores)))}</td>"
-                f"<td class='bad'>{html.escape('; '.join(r.flags))}</td></tr>"
-            )
+        parts += [_student_row(r) for r in results.values()]
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_report(root, assignments):
+def write_report(root, assignments=None, rows=None):
+    """Write ``grades.html`` in the course ``root`` from the gradebook (no notebook runs).
+
+    ``assignments``: None for every assignment with results; ``rows``: ``Store.rows()`` when
+    the caller has them (``course grade``), else read here.
+    """
+    from ..grading.settings import load_settings
+    from .late_policy import LatePolicy
+
     root = Path(root)
+    rows = store_rows(root) if rows is None else rows
+    assignments = graded_assignments(rows) if assignments is None else assignments
+    policy = LatePolicy.from_settings(load_settings(root))
     target = root / "grades.html"
-    target.write_text(render({a: collect(root, a) for a in assignments}))
+    target.write_text(render({a: collect(root, a, rows) for a in assignments}, policy))
     return target
 
 
 if __name__ == "__main__":
     from .commands import course_root
 
-    print(f"report: {write_report(course_root(), sys.argv[1:])}")
+    print(f"report: {write_report(course_root(), sys.argv[1:] or None)}")
