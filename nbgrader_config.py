@@ -8,6 +8,7 @@ Closes the holes measured on nbgrader 0.9.6 (see ../shared/DESIGN.md):
 - cells get a timeout long enough for the grading-mode training budgets.
 """
 
+import importlib.util
 import secrets
 from pathlib import Path
 
@@ -20,6 +21,11 @@ def skip_tag():
     if not secret.exists():
         secret.write_text(f"skip-{secrets.token_hex(16)}\n")
     return secret.read_text().strip()
+
+
+def package_folder(name):
+    """Folder of an installed package, found without importing it (nbgrader's import costs seconds)."""
+    return Path(importlib.util.find_spec(name).submodule_search_locations[0])
 
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -57,9 +63,40 @@ c.Autograde.sanitize_preprocessors = [
 # tests (and the reference values inside them) can be reused next year.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "course_utils.instructor.feedback.PendingGrades",  # grades awaiting a grader, lateness
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The course's feedback template (course_utils/instructor/templates/course_feedback): pending manual
+# grades say "pending", a late submission states the policy, MathJax comes from the student's Jupyter
+# server (jupyter-server-mathjax), not a CDN. Nested under GenerateFeedback, so Formgrader's own
+# HTMLExporter (created without this parent) keeps nbgrader's templates.
+c.GenerateFeedback.HTMLExporter.template_name = "course_feedback"
+FORMGRADER = package_folder("nbgrader") / "server_extensions" / "formgrader"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    str(package_folder("course_utils") / "instructor" / "templates"),
+    str(FORMGRADER / "templates"),  # nbgrader's 'feedback' template, which ours extends
+]
+# what nbgrader's GenerateFeedback sets (Bootstrap's CSS), plus where 'feedback/index.html.j2' resolves
+c.GenerateFeedback.HTMLExporter.extra_template_paths = [
+    str(FORMGRADER / "static" / "node_modules" / "bootstrap" / "dist" / "css"),
+    str(FORMGRADER / "templates"),
+]
+
+# The term: due dates (naive times are refused; give the zone) and the late policy. `course grade`
+# and `course due-dates` write the due dates into the gradebook (what Formgrader and stock nbgrader
+# read); stock autograde and `course grade` compute the same penalty (course_utils/instructor/late_policy.py).
+c.CourseGrader.due_dates = {
+    "ps1": "2026-10-16 23:59 Europe/Berlin",
+    "ps2": "2026-10-30 23:59 Europe/Berlin",
+    "ps3": "2026-11-13 23:59 Europe/Berlin",
+    "ps4": "2026-11-27 23:59 Europe/Berlin",
+    "ps5": "2026-12-11 23:59 Europe/Berlin",
+}
+c.CourseGrader.late_grace_minutes = 15
+c.CourseGrader.late_penalty_per_day = 0.10
+c.CourseGrader.late_penalty_max = 0.50
+c.AssignLatePenalties.plugin_class = "course_utils.instructor.late_policy.CourseLatePolicy"
 
 # A local exchange so JupyterLab's Assignment List works without a hub (see `make lab`).
 c.Exchange.root = str(ROOT / ".exchange")
