@@ -216,6 +216,7 @@ def test_feedback_says_pending_and_late_and_loads_no_cdn(course):
     page = feedback_html(course, course["late"])
     assert "points await a grader" in page and "pending: awaits a grader" in page
     assert "(Score: 2.0 / 5.0)" not in page  # the partial score is never shown as final
+    assert "Score: 0.0 / 3.0" not in page and "Score: pending: awaits a grader / 3.0" in page  # the cell too
     assert "Penalty: 20% of the points scored, 0.4 points" in page
     assert LatePolicy.from_settings(load_settings(course["root"])).describe() in page
     assert "cdnjs" not in page and "static/jupyter_server_mathjax/MathJax.js" in page
