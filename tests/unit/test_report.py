@@ -117,3 +117,24 @@ def test_failed_summary():
     assert failed_summary(["a", "b"], 2) == "all 2"
     assert failed_summary(["a"], 2) == "a"
     assert failed_summary([], 2) == "-"
+
+
+def test_render_shows_names_missing_pending_and_the_policy_formula():
+    from datetime import datetime
+
+    from course_utils.instructor.late_policy import LatePolicy
+
+    due = datetime(2026, 10, 16, 21, 59)
+    row = {"status": "graded", "first_name": "Ada", "last_name": "Lovelace", "duedate": due,
+           "timestamp": datetime(2026, 10, 17, 9, 59), "pending_manual_points": 6.0, "late_submission_penalty": 0.2,
+           "score": 0.8, "max_score": 7.0}  # fmt: skip
+    results = {
+        "ada": StudentResult("ada", {"t1": (1.0, 1.0)}, row=row),
+        "kurt": StudentResult("kurt", row={"status": "missing", "first_name": "Kurt", "last_name": "Absent"}),
+    }
+    policy = LatePolicy()
+    page = render({"ps1": results}, policy)
+    assert "Lovelace, Ada" in page and "Absent, Kurt" in page and "1 missing" in page
+    assert "6 points pending" in page and "(12.0 h late)" in page and "0.8/7" in page and "not final" in page
+    assert policy.describe() in page and "\\lceil t/24" in page
+    assert "cdnjs" not in page and "static/jupyter_server_mathjax/MathJax.js" in page

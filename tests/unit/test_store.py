@@ -313,3 +313,41 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_term_roster_due_date_late_penalty_missing_and_pending(db_url, tmp_path):
+    """Roster names, a due date, a late timestamp's penalty (nbgrader's total_seconds_late),
+    a roster student with no submission ('missing', blank scores) and the written answer's
+    pending points, on both databases."""
+    from datetime import datetime, timedelta
+
+    from nbgrader.api import Gradebook
+
+    from course_utils.instructor.late_policy import LatePolicy
+
+    policy = LatePolicy(grace_minutes=0, per_day=0.25, max_share=0.5)
+    due = datetime(2026, 10, 16, 21, 59)
+    with Store(db_url, late_policy=policy) as store:
+        store.import_roster(
+            [
+                {"id": "alice", "first_name": "Alice", "last_name": "A", "email": "a@example.org"},
+                {"id": "bob", "first_name": "Bob", "last_name": "B", "email": None},
+            ]
+        )
+        assert store.set_due_dates({ASSIGNMENT: due, "ps9": due}) == {ASSIGNMENT: due, "ps9": None}
+        stamp = due + timedelta(hours=25)  # two started days
+        store.record(graded("alice", timestamp=f"{stamp:%Y-%m-%d %H:%M:%S.%f} UTC"))
+        store.export_csv(tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    raw = 2.0 + 1.5  # graded()'s automatic points; q3 (5 points, written) waits for a grader
+    share = min(policy.max_share, policy.per_day * 2)
+    alice = rows["alice"]
+    assert (alice["first_name"], alice["email"]) == ("Alice", "a@example.org")
+    assert float(alice["late_submission_penalty"]) == pytest.approx(raw * share)
+    assert float(alice["score"]) == pytest.approx(raw * (1 - share))
+    assert (alice["pending_manual_points"], alice["score_is_final"]) == ("5", "no")
+    assert rows["bob"]["status"] == "missing" and rows["bob"]["score"] == rows["bob"]["raw_score"] == ""
+    with Gradebook(db_url, course_id="dl-workbook") as gradebook:  # what Formgrader and nbgrader export read
+        submission = gradebook.find_submission(ASSIGNMENT, "alice")
+        assert submission.late_submission_penalty == pytest.approx(raw * share)
+        assert gradebook.find_student("bob").first_name == "Bob"
