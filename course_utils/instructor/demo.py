@@ -155,10 +155,26 @@ def score_table(root, assignment):
     return "\n".join(lines)
 
 
+def term(root):
+    """The class list (examples/roster.csv) and the due dates of nbgrader_config.py in the gradebook,
+    as `course roster import` and `course due-dates` write them."""
+    from ..grading.cli import _store, sync_due_dates
+    from ..grading.engine import STUDENT_ID
+    from ..grading.settings import load_settings
+    from ..grading.store import read_roster
+
+    settings = load_settings(root)
+    store = _store(settings, create=True)
+    store.import_roster(read_roster(root / "examples" / "roster.csv", STUDENT_ID))
+    sync_due_dates(store, settings, quiet=True)
+    store.close()
+
+
 def run_all(root, assignments):
     demo_log(root).write_text("")  # this run's log only
     for assignment in assignments:
         release(root, assignment)
+        term(root)  # roster and due dates: names in exports and the report, late penalties
         submit_examples(root, assignment)
         autograde(root, assignment)
         feedback(root, assignment)
