@@ -82,9 +82,11 @@ def _parser():
     for command in (roster_import,):
         _add_settings(command)
     commands.add_parser("sandbox-check", help="say whether the sandbox works here")
-    parser.epilog += " The term's policy is set there only (stock nbgrader reads the same values): " + "; ".join(
-        f"{name}: {help}" for name, _, help in _term_settings()
+    term = " The term's policy is set there only (stock nbgrader reads the same values): " + "; ".join(
+        f"{name} ({default}): {help}" for name, default, help in _term_settings()
     )
+    parser.epilog += term
+    grade.epilog = f"Also c.CourseGrader.<setting> in nbgrader_config.py.{term}"
     return parser
 
 
