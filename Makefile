@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: all venv data system-deps demo test test-full test-browser test-fast lint lab release lock bench clean
+.PHONY: all venv data system-deps demo test test-full test-browser test-fast test-hub lint lab hub hub-deps hub-setup release lock bench clean
 
 all: demo
 
@@ -38,7 +38,7 @@ lint: venv
 	$(VENV)/bin/ruff check course_utils tests benchmarks nbgrader_config.py
 	$(VENV)/bin/ruff format --check course_utils tests benchmarks nbgrader_config.py
 
-PYTEST_ALL := $(PY) -m pytest -q -n 2 --dist loadscope tests --ignore=tests/browser --nbval-lax source
+PYTEST_ALL := $(PY) -m pytest -q -n 2 --dist loadscope tests --ignore=tests/browser --ignore=tests/hub --nbval-lax source
 
 # CI's suite: everything once (the grader on ps1's examples; see `test-full` for the rest)
 test: venv data system-deps lint
@@ -55,10 +55,26 @@ test-browser: venv data
 	$(PY) -m pytest -q tests/browser -p no:cacheprovider -s
 
 test-fast: venv
-	$(PY) -m pytest -q tests --ignore=tests/browser -m "not pipeline"
+	$(PY) -m pytest -q tests --ignore=tests/browser --ignore=tests/hub -m "not pipeline"
 
 lab: venv data
 	$(PY) -m course_utils.instructor.lab
+
+# The course on a real JupyterHub on 127.0.0.1 (as root: Unix accounts from hub/roster.csv, docs/hub.md)
+hub-deps:
+	@command -v sudo >/dev/null && command -v npm >/dev/null && command -v bwrap >/dev/null \
+		|| apt-get install -y -q sudo npm bubblewrap >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q sudo npm bubblewrap >/dev/null; }
+
+hub-setup: venv data hub-deps
+	$(PY) -m course_utils.instructor.hub setup
+
+hub: hub-setup
+	$(PY) -m course_utils.instructor.hub start
+
+# The hub end to end: accounts, students through their servers, Formgrader, grading, feedback (as root)
+test-hub: venv data hub-deps
+	$(PY) -m pytest -q tests/hub -p no:cacheprovider
 
 bench: venv data
 	$(PY) benchmarks/notebook_times.py

@@ -9,6 +9,7 @@ Closes the holes measured on nbgrader 0.9.6 (see ../shared/DESIGN.md):
 """
 
 import importlib.util
+import os
 import secrets
 from pathlib import Path
 
@@ -98,6 +99,7 @@ c.CourseGrader.late_penalty_per_day = 0.10
 c.CourseGrader.late_penalty_max = 0.50
 c.AssignLatePenalties.plugin_class = "course_utils.instructor.late_policy.CourseLatePolicy"
 
-# A local exchange so JupyterLab's Assignment List works without a hub (see `make lab`).
-c.Exchange.root = str(ROOT / ".exchange")
+# Where releases and submissions travel: a shared server's exchange (the hub's course account gets
+# COURSE_EXCHANGE, see hub/), else a folder of the course so `make lab` works without a hub.
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE") or str(ROOT / ".exchange")
 c.Exchange.path_includes_course = True

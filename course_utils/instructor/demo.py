@@ -77,36 +77,43 @@ def _answer_cells(nb):
     }
 
 
-def build_submission(root, assignment, example):
-    """Write submitted/<student>/<assignment>/ from one example folder.
+def answer_like(example, released, source):
+    """The released notebook ``released`` answered as the example folder ``example`` says.
 
-    Like a student, start from the released notebook; ``source`` examples fill every answer
-    cell with the reference solution, then the example's replacements and tags apply.
+    ``source`` examples fill every answer cell with the reference solution (read from the
+    ``source`` notebook), then the example's replacements (<grade_id>.py) and tags apply.
     """
     origin = (example / "from.txt").read_text().strip()
     if origin not in ("source", "release"):
         raise ValueError(f"{example / 'from.txt'} must say 'source' or 'release', not {origin!r}")
+    replacements = {p.stem: p.read_text().rstrip("\n") for p in example.glob("*.py")}
+    tags = json.loads((example / "tags.json").read_text()) if (example / "tags.json").exists() else {}
+    answers = _answer_cells(source) if origin == "source" else {}
+    for cell in released.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in replacements:
+            cell.source = replacements[grade_id]
+        elif grade_id in answers:
+            cell.source = answers[grade_id]
+        if grade_id in tags:
+            cell.metadata["tags"] = tags[grade_id]
+    return released
+
+
+def build_submission(root, assignment, example):
+    """Write submitted/<student>/<assignment>/ from one example folder, like a student would:
+    each released notebook answered by `answer_like`."""
     target = root / "submitted" / example.name / assignment
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    replacements = {p.stem: p.read_text().rstrip("\n") for p in example.glob("*.py")}
-    tags = json.loads((example / "tags.json").read_text()) if (example / "tags.json").exists() else {}
+    unused = {p.stem for p in example.glob("*.py")}
     for released in sorted((root / "release" / assignment).glob("*.ipynb")):
         nb = nbformat.read(released, as_version=4)
-        answers = (
-            _answer_cells(nbformat.read(root / "source" / assignment / released.name, 4)) if origin == "source" else {}
-        )
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in replacements:
-                cell.source = replacements.pop(grade_id)
-            elif grade_id in answers:
-                cell.source = answers[grade_id]
-            if grade_id in tags:
-                cell.metadata["tags"] = tags[grade_id]
-        nbformat.write(nb, target / released.name)
-    if replacements:
-        raise ValueError(f"{example}: no answer cells named {sorted(replacements)}")
+        unused -= {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+        source = nbformat.read(root / "source" / assignment / released.name, 4)
+        nbformat.write(answer_like(example, nb, source), target / released.name)
+    if unused:
+        raise ValueError(f"{example}: no answer cells named {sorted(unused)}")
     return target
 
 
