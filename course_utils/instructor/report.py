@@ -25,6 +25,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+ABSENT = ("missing", "not submitted yet")  # statuses of a roster student with no submission (grading.store)
+
 
 @dataclass
 class StudentResult:
@@ -36,8 +38,8 @@ class StudentResult:
 
     @property
     def status(self):
-        if self.row.get("status") == "missing":
-            return "missing"
+        if self.row.get("status") in ABSENT:
+            return self.row["status"]
         if self.row.get("status") == "failed":
             return f"FAILED: {self.row.get('reason') or 'not graded'}"
         if not self.scores or any(score is None for score, _ in self.scores.values()):
@@ -182,9 +184,14 @@ def _total(result):
 
 def _student_row(result):
     """One <tr> of an assignment's table."""
-    if result.status == "missing":
+    if result.status in ABSENT:
         cells = [html.escape(result.student), html.escape(result.name), "", "", "", "", ""]
-        return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "<td class='bad'>missing</td><td></td><td></td></tr>"
+        css = "bad" if result.status == "missing" else ""
+        return (
+            "<tr>"
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + f"<td class='{css}'>{html.escape(result.status)}</td><td></td><td></td></tr>"
+        )
     got = sum(s or 0 for s, _ in result.scores.values())
     out_of = sum(p for _, p in result.scores.values())
     failing = [g for g, (s, p) in result.scores.items() if s is not None and s < p]
@@ -246,11 +253,13 @@ def render(assignments_results, policy=None):
     for assignment, results in assignments_results.items():
         failed = [r.student for r in results.values() if r.status.startswith("FAILED")]
         missing = [r.student for r in results.values() if r.status == "missing"]
+        waiting = [r.student for r in results.values() if r.status == "not submitted yet"]
         flagged = [r.student for r in results.values() if r.flags]
         due = next((r.row["duedate"] for r in results.values() if r.row.get("duedate")), None)
         parts.append(
             f"<h2>{html.escape(assignment)}</h2><p>{'due ' + f'{due:%Y-%m-%d %H:%M} UTC; ' if due else ''}"
-            f"{len(results) - len(missing)} submissions; "
+            f"{len(results) - len(missing) - len(waiting)} submissions; "
+            f"{f'{len(waiting)} not submitted yet; ' if waiting else ''}"
             f"<span class='{'bad' if missing else ''}'>{len(missing)} missing</span>; "
             f"<span class='{'bad' if failed else ''}'>{len(failed)} failed to grade</span>; "
             f"<span class='{'bad' if flagged else ''}'>{len(flagged)} with integrity flags</span></p>"

@@ -138,3 +138,9 @@ def test_render_shows_names_missing_pending_and_the_policy_formula():
     assert "6 points pending" in page and "(12.0 h late)" in page and "0.8/7" in page and "not final" in page
     assert policy.describe() in page and "\\lceil t/24" in page
     assert "cdnjs" not in page and "static/jupyter_server_mathjax/MathJax.js" in page
+
+
+def test_a_student_before_the_due_date_is_not_yet_submitted_not_failed():
+    results = {"kurt": StudentResult("kurt", row={"status": "not submitted yet", "first_name": "K", "last_name": "A"})}
+    page = render({"ps5": results})
+    assert "not submitted yet</td>" in page and "FAILED" not in page and "0 failed to grade" in page
