@@ -33,6 +33,7 @@ class Plan:
     cells: list  # {"index", "source", "grade_id", "role"}: code cells to run
     flags: list = field(default_factory=list)  # integrity findings, human-readable
     tests: dict = field(default_factory=dict)  # test grade_id -> points (from the source)
+    shown: list = field(default_factory=list)  # every cell as graders see it: (cell dict, plan index or None)
 
 
 def _text(source):
@@ -145,8 +146,7 @@ def student_plan(source_cells, release_cells, submitted_cells):
         else:
             if gid:
                 plan.flags.append(f"unknown grade id {gid!r} (run as an ordinary cell)")
-            if cell.get("cell_type") == "code":
-                order.append((None, cell, _text(cell.get("source", ""))))
+            order.append((None, cell, _text(cell.get("source", ""))))
     for position, cell in enumerate(release_cells):  # restore deleted cells after their predecessor
         gid = _grade_id(cell)
         if gid and gid not in seen:
@@ -157,11 +157,24 @@ def student_plan(source_cells, release_cells, submitted_cells):
             order.insert(at, (gid, mine, "" if role(mine) == "answer" else _trusted_source(mine)))
             seen.add(gid)
     for gid, mine, text in order:
-        if mine.get("cell_type") == "code" or (gid and role(mine) == "answer" and mine.get("cell_type") == "code"):
+        index = None
+        if mine.get("cell_type") == "code":
+            index = len(plan.cells)
             plan.cells.append(
-                {"index": len(plan.cells), "source": text, "grade_id": gid, "role": role(mine) if gid else "student"}
+                {"index": index, "source": text, "grade_id": gid, "role": role(mine) if gid else "student"}
             )
+        plan.shown.append((_shown_cell(gid, mine, text, released), index))
     return plan
+
+
+def _shown_cell(gid, mine, text, released):
+    """A cell of the autograded notebook: the student's answers, the released instructor cells
+    (so a test cell shows its visible tests), the student's own cells without nbgrader metadata."""
+    cell_type = "code" if mine.get("cell_type") == "code" else "markdown"
+    if gid is None:
+        return {"cell_type": cell_type, "metadata": {}, "source": text}
+    shown = text if role(mine) == "answer" else _text(released[gid].get("source", ""))
+    return {"cell_type": cell_type, "metadata": {"nbgrader": dict(_nbgrader(released[gid]))}, "source": shown}
 
 
 def submission_flags(release_cells, submitted_cells):

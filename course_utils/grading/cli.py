@@ -260,6 +260,8 @@ def import_roster(args, root):
 def main(argv=None):
     args = _parser().parse_args(argv)
     root = Path.cwd()
+    # nbgrader's gradebook runs `alembic` from PATH: this environment's, also when not activated
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     from .sandbox import SandboxUnavailable
 
     try:

@@ -39,7 +39,7 @@ from .settings import Settings
 from .store import SubmissionResult
 
 CACHE_FORMAT = b"records-as-text\n"  # part of the reference cache key: a new format, a new cache
-TIMESTAMP_BYTES = 256  # timestamp.txt holds one line such as "2026-10-16 21:59:00.123456 UTC"
+SMALL_FILE_BYTES = 256  # timestamp.txt ("2026-10-16 21:59:00.123456 UTC"), submission_secret.txt (128 hex digits)
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 
 
@@ -197,6 +197,7 @@ def _run_findings(notebook, plan, execution):
 
 def _grade_notebook(root, assignment, notebook, student, settings, slot):
     """NotebookGrade of one notebook of a submission."""
+    from .autograded import write_autograded
     from .judge import judge_notebook
 
     source_cells = read_notebook(Path(root) / "source" / assignment / f"{notebook}.ipynb")
@@ -215,6 +216,7 @@ def _grade_notebook(root, assignment, notebook, student, settings, slot):
     plan = student_plan(source_cells, release_cells, cells[: settings.max_cells])
     reference = reference_results(root, assignment, notebook, student, settings, slot)
     execution = _run(plan, student, "probe", settings, slot)
+    write_autograded(root, assignment, student, notebook, plan, execution)
     grade = NotebookGrade(
         flags=extra + [f"{notebook}: {flag}" for flag in plan.flags] + _run_findings(notebook, plan, execution)
     )
@@ -242,14 +244,14 @@ def read_timestamp(root, assignment, student):
 
     nbgrader collect writes the file from the exchange; the text is kept as nbgrader reads it
     (``Store`` parses it with ``nbgrader.utils.parse_utc``). Read like any submitted file: no
-    links, no FIFOs, at most TIMESTAMP_BYTES.
+    links, no FIFOs, at most SMALL_FILE_BYTES.
     """
     from dateutil.parser import parse
 
     from .files import NotAPlainFile, read_submitted
 
     try:
-        text = read_submitted(root, f"submitted/{student}/{assignment}/timestamp.txt", TIMESTAMP_BYTES)
+        text = read_submitted(root, f"submitted/{student}/{assignment}/timestamp.txt", SMALL_FILE_BYTES)
     except FileNotFoundError:
         return "", ""
     except (NotAPlainFile, OSError) as exc:
@@ -283,8 +285,22 @@ def _grade_submission(root, assignment, student, settings):
     if problems or unjudged:
         result.status = "failed"
         result.reason = "; ".join(problems + ([f"could not judge {unjudged}"] if unjudged else []))
+    _keep_nbgrader_files(root, assignment, student)
     write_feedback(root, result, report)
     return result
+
+
+def _keep_nbgrader_files(root, assignment, student):
+    """Copy the files nbgrader's later steps expect beside the graded notebooks: timestamp.txt
+    (Formgrader) and submission_secret.txt (release_feedback pairs feedback with the submission)."""
+    from .files import NotAPlainFile, read_submitted
+
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        try:
+            data = read_submitted(root, f"submitted/{student}/{assignment}/{name}", SMALL_FILE_BYTES)
+        except (FileNotFoundError, NotAPlainFile, OSError):
+            continue
+        (Path(root) / "autograded" / student / assignment / name).write_bytes(data)
 
 
 def _failed(result, reason, detail=""):
