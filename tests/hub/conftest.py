@@ -14,10 +14,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 import requests
+from people import ANSWERS, ASSIGNMENT, NOTEBOOK, Person
 
-from course_utils.instructor.hub import HUB_FILES, LAYOUT, read_roster
+from course_utils.instructor.demo import answer_like
+from course_utils.instructor.hub import HUB_FILES, LAYOUT, REPO, read_roster
 
 ARTIFACTS = Path(os.environ.get("COURSE_TEST_ARTIFACTS", "/tmp/course-test-artifacts")) / "hub"
 
@@ -104,3 +107,56 @@ def hub():
             process.wait(60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+COURSE = LAYOUT.course
+
+
+def as_course_account(*argv):
+    """A command run by the course account (what an instructor types in the Formgrader service's terminal)."""
+    account = LAYOUT.course_account
+    return subprocess.run(
+        ["/usr/sbin/runuser", "-u", account, "--", *argv], cwd=LAYOUT.course_dir, capture_output=True, text=True
+    )
+
+
+def answer(person, example):
+    """Fill the fetched notebook in the student's server as the example folder says."""
+    path = f"{COURSE}/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
+    released = nbformat.from_dict(person.contents(path)["content"])
+    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", 4)
+    person.save_notebook(path, answer_like(REPO / "examples" / ASSIGNMENT / example, released, source))
+    return path
+
+
+@pytest.fixture(scope="session")
+def term(hub):
+    """The round trip, once; the tests below check what each person got from it."""
+    students = {name: Person(hub, name).log_in().start_server() for name in ANSWERS}
+    validated = {}
+    for name, person in students.items():
+        person.nbgrader("fetch", ASSIGNMENT, COURSE)
+        path = answer(person, ANSWERS[name])
+        reply = person.call("POST", f"{person.server}/assignments/validate", data={"path": path})
+        validated[name] = reply.json()
+        person.nbgrader("submit", ASSIGNMENT, COURSE)
+    ada = Person(hub, "ada").log_in()
+    formgrader = f"{hub.url}/services/{COURSE}/formgrader"
+    ada.http.get(formgrader).raise_for_status()  # the OAuth round trip into the course service
+    collected = ada.call("POST", f"{formgrader}/api/assignment/{ASSIGNMENT}/collect").json()
+    graded = as_course_account("sudo", "-n", str(LAYOUT.grade_command), ASSIGNMENT)
+    feedback = [
+        ada.call("POST", f"{formgrader}/api/assignment/{ASSIGNMENT}/{step}").json()
+        for step in ("generate_feedback", "release_feedback")
+    ]
+    for person in students.values():
+        person.nbgrader("fetch_feedback", ASSIGNMENT, COURSE)
+    return {
+        "students": students,
+        "instructor": ada,
+        "formgrader": formgrader,
+        "validated": validated,
+        "collected": collected,
+        "graded": graded,
+        "feedback": feedback,
+    }

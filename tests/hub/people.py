@@ -6,6 +6,9 @@ from urllib.parse import quote
 
 import requests
 
+ASSIGNMENT, NOTEBOOK = "ps1", "problem_set_1"  # the assignment the hub tests take through a term
+ANSWERS = {"alice": "reference", "bob": "partly-wrong", "carol": "blank"}  # student -> examples/ps1 folder
+
 
 class Person:
     def __init__(self, hub, name):
@@ -25,7 +28,7 @@ class Person:
         for cookie in self.http.cookies:
             if cookie.name == "_xsrf" and cookie.path.rstrip("/") == path.rstrip("/"):
                 return cookie.value
-        return self.http.cookies.get("_xsrf", "")
+        return ""
 
     def hub_api(self, method, path, **kwargs):
         headers = {"X-XSRFToken": self._xsrf("/hub/")}

@@ -6,78 +6,17 @@ instructor collects in Formgrader (the hub service), grades the class with the p
 (the course account's one sudo rule), generates and releases feedback; each student fetches it.
 """
 
-import json
 import re
-import subprocess
 
-import nbformat
 import pytest
 import sympy as sp
-from people import Person
+from people import ANSWERS, ASSIGNMENT, NOTEBOOK
 
 from course_utils import variants
-from course_utils.instructor.demo import answer_like
-from course_utils.instructor.hub import LAYOUT, REPO
+from course_utils.instructor.hub import LAYOUT
 
 COURSE = LAYOUT.course
-ASSIGNMENT, NOTEBOOK = "ps1", "problem_set_1"
-ANSWERS = {"alice": "reference", "bob": "partly-wrong", "carol": "blank"}
 pytestmark = pytest.mark.hub
-
-
-def as_course_account(*argv):
-    """A command run by the course account (what an instructor types in the Formgrader service's terminal)."""
-    account = LAYOUT.course_account
-    return subprocess.run(
-        ["/usr/sbin/runuser", "-u", account, "--", *argv], cwd=LAYOUT.course_dir, capture_output=True, text=True
-    )
-
-
-def answer(person, example):
-    """Fill the fetched notebook in the student's server as the example folder says."""
-    path = f"{COURSE}/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
-    released = nbformat.from_dict(person.contents(path)["content"])
-    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", 4)
-    person.save_notebook(path, answer_like(REPO / "examples" / ASSIGNMENT / example, released, source))
-    return path
-
-
-@pytest.fixture(scope="module")
-def term(hub):
-    """The round trip, once; the tests below check what each person got from it."""
-    students = {name: Person(hub, name).log_in().start_server() for name in ANSWERS}
-    validated = {}
-    for name, person in students.items():
-        person.nbgrader("fetch", ASSIGNMENT, COURSE)
-        path = answer(person, ANSWERS[name])
-        reply = person.call("POST", f"{person.server}/assignments/validate", data={"path": path})
-        validated[name] = reply.json()
-        person.nbgrader("submit", ASSIGNMENT, COURSE)
-    ada = Person(hub, "ada").log_in()
-    formgrader = f"{hub.url}/services/{COURSE}/formgrader"
-    ada.http.get(formgrader).raise_for_status()  # the OAuth round trip into the course service
-    collected = ada.call("POST", f"{formgrader}/api/assignment/{ASSIGNMENT}/collect").json()
-    graded = as_course_account("sudo", "-n", str(LAYOUT.grade_command), ASSIGNMENT)
-    feedback = [
-        ada.call("POST", f"{formgrader}/api/assignment/{ASSIGNMENT}/{step}").json()
-        for step in ("generate_feedback", "release_feedback")
-    ]
-    for person in students.values():
-        person.nbgrader("fetch_feedback", ASSIGNMENT, COURSE)
-    return {
-        "students": students,
-        "instructor": ada,
-        "formgrader": formgrader,
-        "validated": validated,
-        "collected": collected,
-        "graded": graded,
-        "feedback": feedback,
-    }
-
-
-def expected_scores(example):
-    spec = json.loads((REPO / "examples" / ASSIGNMENT / example / "expected.json").read_text())
-    return spec
 
 
 def test_students_validate_and_submit_from_their_own_servers(term):
