@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: all venv data system-deps demo test test-full test-browser test-fast test-hub lint lab hub hub-deps hub-setup release lock bench clean
+.PHONY: all venv data system-deps demo test test-full test-browser test-fast test-hub chromium lint lab hub hub-deps hub-setup release lock bench clean
 
 all: demo
 
@@ -49,9 +49,11 @@ test-full: venv data system-deps lint
 	$(PYTEST_ALL)
 
 # Real-browser tests (Debian chromium + Python playwright, no browser download).
-test-browser: venv data
+chromium:
 	@test -x /usr/bin/chromium || apt-get install -y -q chromium >/dev/null \
 		|| { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+
+test-browser: venv data chromium
 	$(PY) -m pytest -q tests/browser -p no:cacheprovider -s
 
 test-fast: venv
@@ -73,7 +75,7 @@ hub: hub-setup
 	$(PY) -m course_utils.instructor.hub start
 
 # The hub end to end: accounts, students through their servers, Formgrader, grading, feedback (as root)
-test-hub: venv data hub-deps
+test-hub: venv data hub-deps chromium
 	$(PY) -m pytest -q tests/hub -p no:cacheprovider
 
 bench: venv data

@@ -17,12 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
-from people import ANSWERS, ASSIGNMENT, NOTEBOOK, Person
+from people import ANSWERS, ARTIFACTS, ASSIGNMENT, NOTEBOOK, Person
 
 from course_utils.instructor.demo import answer_like
 from course_utils.instructor.hub import HUB_FILES, LAYOUT, REPO, read_roster
-
-ARTIFACTS = Path(os.environ.get("COURSE_TEST_ARTIFACTS", "/tmp/course-test-artifacts")) / "hub"
 
 
 def free_port_block(size=4):
@@ -160,3 +158,15 @@ def term(hub):
         "graded": graded,
         "feedback": feedback,
     }
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium through Playwright (no browser download, no traffic off loopback)."""
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=flags)
+        yield browser
+        browser.close()

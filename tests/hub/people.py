@@ -1,13 +1,26 @@
 """A person using the course hub over HTTP, as their browser would: log in with their password on
 the hub's login page, start their server, then call their server's (or a service's) API."""
 
+import os
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import requests
+import sympy as sp
+
+from course_utils import variants
 
 ASSIGNMENT, NOTEBOOK = "ps1", "problem_set_1"  # the assignment the hub tests take through a term
 ANSWERS = {"alice": "reference", "bob": "partly-wrong", "carol": "blank"}  # student -> examples/ps1 folder
+ARTIFACTS = Path(os.environ.get("COURSE_TEST_ARTIFACTS", "/tmp/course-test-artifacts")) / "hub"  # logs, screenshots
+
+
+def printed_function(student):
+    """What ps1's locked first cell prints for ``student`` (the grader's side of the variant)."""
+    c = variants.choice("1.1", [3, 6, 9, 12], sid=student)
+    x, y = sp.symbols("x y", real=True)
+    return f"your function: f(x, y) = {x**2 * y + x * y**2 - c * x * y}"
 
 
 class Person:

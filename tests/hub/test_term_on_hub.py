@@ -9,10 +9,8 @@ instructor collects in Formgrader (the hub service), grades the class with the p
 import re
 
 import pytest
-import sympy as sp
-from people import ANSWERS, ASSIGNMENT, NOTEBOOK
+from people import ANSWERS, ASSIGNMENT, NOTEBOOK, printed_function
 
-from course_utils import variants
 from course_utils.instructor.hub import LAYOUT
 
 COURSE = LAYOUT.course
@@ -44,13 +42,6 @@ def test_scores_in_formgrader_are_the_examples_expected_ones(term):
     assert scores["alice"][0] == scores["alice"][1] > 0, scores
     assert 0 < scores["bob"][0] < scores["bob"][1], scores
     assert scores["carol"][0] == 0, scores
-
-
-def printed_function(student):
-    """What ps1's locked first cell prints for ``student`` (the grader's side of the variant)."""
-    c = variants.choice("1.1", [3, 6, 9, 12], sid=student)
-    x, y = sp.symbols("x y", real=True)
-    return f"your function: f(x, y) = {x**2 * y + x * y**2 - c * x * y}"
 
 
 def test_each_student_gets_feedback_with_their_own_numbers(term):
