@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: all venv data system-deps demo test test-full test-browser test-fast test-hub chromium lint lab hub hub-deps hub-setup release lock bench clean
+.PHONY: all venv data system-deps demo test test-full test-browser test-fast test-hub chromium lint lab hub hub-deps hub-setup release lock bench bench-hub clean
 
 all: demo
 
@@ -77,6 +77,9 @@ hub: hub-setup
 # The hub end to end: accounts, students through their servers, Formgrader, grading, feedback (as root)
 test-hub: venv data hub-deps chromium
 	$(PY) -m pytest -q tests/hub -p no:cacheprovider
+
+bench-hub: venv data hub-deps
+	$(PY) benchmarks/hub_load.py
 
 bench: venv data
 	$(PY) benchmarks/notebook_times.py

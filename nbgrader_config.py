@@ -103,3 +103,6 @@ c.AssignLatePenalties.plugin_class = "course_utils.instructor.late_policy.Course
 # COURSE_EXCHANGE, see hub/), else a folder of the course so `make lab` works without a hub.
 c.Exchange.root = os.environ.get("COURSE_EXCHANGE") or str(ROOT / ".exchange")
 c.Exchange.path_includes_course = True
+# `make lab` is one server for the instructor and a student: the student's fetched work goes to
+# student-work/<course>/<assignment>, out of the course root (on the hub it goes to the student's home)
+c.Exchange.assignment_dir = str(ROOT / "student-work")

@@ -1,7 +1,7 @@
 """`make hub`: the course on a JupyterHub on 127.0.0.1, with real Unix accounts (run as root).
 
     python -m course_utils.instructor.hub setup [ROSTER]   accounts, Python, course, exchange (idempotent)
-    python -m course_utils.instructor.hub start            JupyterHub in the foreground
+    python -m course_utils.instructor.hub start [ROSTER]   JupyterHub in the foreground (COURSE_HUB_PORT, 8000)
 
 What lives where is `HubLayout`; who is who is the roster (hub/roster.csv: id, first_name,
 last_name, email, role = student | grader | instructor). Each person gets a Unix account and
@@ -102,7 +102,9 @@ def run(*argv, user=None, cwd=None, env=None):
     if user:
         home = pwd.getpwnam(user).pw_dir
         argv = ("/usr/sbin/runuser", "-u", user, "--", "env", f"HOME={home}", f"USER={user}", f"LOGNAME={user}", *argv)
-    subprocess.run([str(a) for a in argv], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"hub setup: {' '.join(map(str, argv))} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
 def tree_hash(*paths):
@@ -293,23 +295,25 @@ def setup(roster=HUB_FILES / "roster.csv", layout=LAYOUT):
     print(f"hub setup: done; demo passwords in {layout.state / 'passwords.csv'} (root only)")
 
 
-def start(layout=LAYOUT):
+def start(roster=HUB_FILES / "roster.csv", layout=LAYOUT):
     """Run JupyterHub with hub/jupyterhub_config.py in the foreground (its state in layout.state)."""
     jupyterhub = layout.venv / "bin" / "jupyterhub"
     config = HUB_FILES / "jupyterhub_config.py"
-    env = dict(os.environ, COURSE_HUB_ROSTER=str(HUB_FILES / "roster.csv"))
+    env = dict(os.environ, COURSE_HUB_ROSTER=str(Path(roster).resolve()))
+    port = env.setdefault("COURSE_HUB_PORT", "8000")
+    print(f"hub: http://127.0.0.1:{port}/hub/login (accounts and passwords: {layout.state / 'passwords.csv'})")
     os.chdir(layout.state)
     os.execve(jupyterhub, [str(jupyterhub), "-f", str(config)], env)
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["setup"]:
-        setup(*[Path(a) for a in argv[1:2]])
-    elif argv == ["start"]:
-        start()
+    if argv[:1] == ["setup"] and len(argv) <= 2:
+        setup(*[Path(a) for a in argv[1:]])
+    elif argv[:1] == ["start"] and len(argv) <= 2:
+        start(*[Path(a) for a in argv[1:]])
     else:
-        sys.exit("usage: python -m course_utils.instructor.hub {setup [ROSTER.csv] | start}")
+        sys.exit("usage: python -m course_utils.instructor.hub {setup|start} [ROSTER.csv]")
 
 
 if __name__ == "__main__":

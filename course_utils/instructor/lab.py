@@ -52,6 +52,7 @@ def release_changed(root):
 
 def main(port=8888):
     root = course_root()
+    (root / "student-work").mkdir(exist_ok=True)  # where Assignment List fetches (nbgrader_config.py)
     release_changed(root)
     port = free_port(port)
     token = os.environ.get("COURSE_LAB_TOKEN") or secrets.token_hex(16)
