@@ -94,10 +94,11 @@ class PipelineChecks:
     @pytest.fixture(scope="class")
     @classmethod
     def course(cls, tmp_path_factory):
-        """A graded scratch course holding this assignment's source and examples only."""
+        """A graded scratch course holding this assignment's source and examples (and the example roster) only."""
         root = tmp_path_factory.mktemp(f"course-{cls.assignment}")
         for name in ("source", "examples"):
             shutil.copytree(REPO / name / cls.assignment, root / name / cls.assignment)
+        shutil.copy(REPO / "examples" / "roster.csv", root / "examples")  # the demo imports the class list
         shutil.copy(REPO / "nbgrader_config.py", root)
         output, errors = run_demo(root, [cls.assignment])
         return {"root": root, "output": output, "log": (root / "demo.log").read_text() + errors}
@@ -148,10 +149,14 @@ class PipelineChecks:
                 assert "BEGIN HIDDEN TESTS" not in text
 
     def test_grades_csv_has_every_student(self, course):
+        """One row per student: every example submission and every student of the roster (the demo imports it)."""
         with open(course["root"] / "grades.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
+        with open(REPO / "examples" / "roster.csv", newline="") as fh:
+            roster = {row["id"] for row in csv.DictReader(fh)}
         students = {p.name for p in (REPO / "examples" / self.assignment).iterdir() if p.is_dir()}
-        assert {r["student_id"] for r in rows if r["assignment"] == self.assignment} == students
+        listed = sorted(r["student_id"] for r in rows if r["assignment"] == self.assignment)
+        assert listed == sorted(students | roster)
 
     def test_announced_hidden_counts_match_the_hidden_checks(self):
         """`checking(..., hidden=N)` must tell students how many check statements are hidden."""
