@@ -46,7 +46,7 @@ test: venv data system-deps lint
 
 # test plus the slow repeats: the grader on every assignment's examples, a second whole demo
 test-full: venv data system-deps lint
-	$(PYTEST_ALL)
+	$(PYTEST_ALL) --full-budget
 
 # Real-browser tests (Debian chromium + Python playwright, no browser download).
 chromium:

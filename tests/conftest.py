@@ -119,3 +119,100 @@ def postgres_url():
                 timeout=120,
             )
         shutil.rmtree(base, ignore_errors=True)
+
+
+# --- make test's schedule ------------------------------------------------------------------------
+#
+# `pytest -n 2 --dist loadscope` hands each worker a whole scope (a module, a test class, a
+# notebook) at a time, in the order of the collection (xdist's own reordering, by number of tests,
+# is switched off in pytest_configure: it put the five stock-nbgrader demos, 12 tests each, after
+# the unit modules, so they ran last and one worker waited for the other). Here the collection is
+# ordered longest scope first, so the short unit modules fill the end on both workers.
+# Seconds of one worker with the other one busy (`--durations`, this 2-core machine); a scope not
+# listed is short and keeps its place after these.
+SCOPE_SECONDS = {
+    "tests/grading/test_adversarial.py": 110,  # one `course grade` of 67 attacks and 13 honest variants
+    "tests/test_pipeline.py::TestPipeline_ps2": 70,  # one `make demo` per assignment
+    "tests/grading/test_grader_service.py": 55,
+    "tests/test_pipeline.py::TestPipeline_ps4": 51,
+    "tests/test_pipeline.py::TestPipeline_ps3": 48,
+    "tests/test_pipeline.py::TestPipeline_ps5": 41,
+    "tests/test_pipeline.py::TestPipeline_ps1": 30,
+    "tests/grading/test_real_assignments.py": 20,
+    "source/ps5/short_problems.ipynb": 15,
+    "tests/unit/test_term.py": 14,
+    "source/ps4/dl_assignment_3.ipynb": 14,
+    "tests/test_formgrader.py": 14,
+    "tests/grading/test_plain_notebooks.py": 13,
+    "source/ps1/problem_set_1.ipynb": 12,
+    "source/ps2/autoencoder.ipynb": 10,
+    "source/ps2/vae.ipynb": 9,
+    "tests/test_lab.py": 9,
+    "tests/unit/test_store.py": 8,
+}
+SHORT_SCOPE = 1  # seconds: any other scope
+
+
+def scope_of(item):
+    """xdist's loadscope unit: the node id up to its last '::' (a module, a class or a notebook)."""
+    return item.nodeid.rsplit("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest scopes first; items of a scope stay together and in their order (a stable sort)."""
+    seconds = dict(
+        SCOPE_SECONDS, **(GRADING_BUDGET_NOTEBOOKS if config.getoption("full_budget", default=False) else {})
+    )
+    first_seen = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(scope_of(item), index)
+    items.sort(key=lambda item: (-seconds.get(scope_of(item), SHORT_SCOPE), first_seen[scope_of(item)]))
+
+
+# --- nbval's training budget ---------------------------------------------------------------------
+#
+# nbval runs every source notebook as a student runs it: the full training budget. The three ps3
+# notebooks' full budget is ~100 s of training on 2 cores (Fashion-MNIST and Ames models), so in
+# `make test` they run the grading budget (NBGRADER_EXECUTION=validate: the same cells and
+# functions, fewer epochs and examples, as in nbgrader's Validate); `make test-full` passes
+# --full-budget and runs them at full size as well. training.budget's full branch is tested in
+# tests/unit/test_training.py either way, and `make bench` times the full runs.
+GRADING_BUDGET_NOTEBOOKS = {  # -> seconds of their nbval run at the full budget (scheduling only)
+    "source/ps3/autodiff.ipynb": 58,
+    "source/ps3/theory_and_regression.ipynb": 47,
+    "source/ps3/fashion_mnist.ipynb": 33,
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--full-budget",
+        action="store_true",
+        help="nbval: run every source notebook at its full training budget (make test-full); without it "
+        f"{', '.join(sorted(GRADING_BUDGET_NOTEBOOKS))} run the grading budget",
+    )
+
+
+class GradingBudget:
+    """A plugin, not a conftest hook: pytest calls a conftest's item hooks only for items under its folder."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        """nbval starts a notebook's kernel while setting up its first cell: give it the grading budget."""
+        if item.config.getoption("full_budget", default=False) or scope_of(item) not in GRADING_BUDGET_NOTEBOOKS:
+            return (yield)
+        before = os.environ.get("NBGRADER_EXECUTION")
+        os.environ["NBGRADER_EXECUTION"] = "validate"
+        try:
+            return (yield)
+        finally:
+            if before is None:
+                del os.environ["NBGRADER_EXECUTION"]
+            else:
+                os.environ["NBGRADER_EXECUTION"] = before
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False  # keep the order pytest_collection_modifyitems gives
+    config.pluginmanager.register(GradingBudget(), "course-grading-budget")
