@@ -44,7 +44,7 @@ PYTEST_ALL := $(PY) -m pytest -q -n 2 --dist loadscope tests --ignore=tests/brow
 test: venv data system-deps lint
 	$(PYTEST_ALL) -m "not full"
 
-# test plus the slow repeats: the grader on every assignment's examples, a second whole demo
+# test plus the slow repeats: the grader on every assignment's examples, a second whole demo, ps3's notebooks at full budget
 test-full: venv data system-deps lint
 	$(PYTEST_ALL) --full-budget
 
