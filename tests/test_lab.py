@@ -23,7 +23,7 @@ def lab(tmp_path_factory, start_lab):
         shutil.copytree(REPO / name, course / name)
     shutil.copy(REPO / "nbgrader_config.py", course)
     token = "test-token"
-    return {"base": start_lab(course, token), "token": token}
+    return {"base": start_lab(course, token), "token": token, "course": course}
 
 
 def test_formgrader_page_is_served(lab):
@@ -35,6 +35,19 @@ def test_assignment_list_offers_the_released_assignments(lab):
     _, body = get(f"{lab['base']}/assignments?course_id=dl-workbook&token={lab['token']}", timeout=60)
     listed = {entry["assignment_id"] for entry in json.loads(body)["value"]}
     assert listed == {p.name for p in (REPO / "release").iterdir() if p.is_dir()}
+
+
+def test_assignment_list_fetches_into_student_work_not_the_course_root(lab):
+    request = urllib.request.Request(
+        f"{lab['base']}/assignments/fetch?course_id=dl-workbook&assignment_id=ps1",
+        method="POST",
+        headers={"Authorization": f"token {lab['token']}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        listed = json.loads(response.read())
+    assert any(entry["assignment_id"] == "ps1" and entry["status"] == "fetched" for entry in listed["value"])
+    assert list((lab["course"] / "student-work" / "dl-workbook" / "ps1").glob("*.ipynb"))
+    assert not (lab["course"] / "dl-workbook").exists()
 
 
 def test_lab_page_is_served(lab):

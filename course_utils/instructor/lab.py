@@ -50,9 +50,23 @@ def release_changed(root):
         stamp.write_text(digest)
 
 
+STUDENT_WORK_CONFIG = """\
+# Written by make lab. Assignment List runs nbgrader in this folder (Exchange.assignment_dir),
+# so this file points it to the course's settings one folder up.
+load_subconfig("../nbgrader_config.py")  # noqa: F821 (provided by traitlets)
+"""
+
+
+def prepare_student_work(root):
+    """Make student-work/, where Assignment List fetches into (kept out of the course root)."""
+    work = root / "student-work"
+    work.mkdir(exist_ok=True)
+    (work / "nbgrader_config.py").write_text(STUDENT_WORK_CONFIG)
+
+
 def main(port=8888):
     root = course_root()
-    (root / "student-work").mkdir(exist_ok=True)  # where Assignment List fetches (nbgrader_config.py)
+    prepare_student_work(root)
     release_changed(root)
     port = free_port(port)
     token = os.environ.get("COURSE_LAB_TOKEN") or secrets.token_hex(16)
