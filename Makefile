@@ -89,4 +89,4 @@ lock: venv
 	mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv demo.log
+	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv grades-*.csv grades.html grades_status.csv integrity-*.csv demo.log

@@ -37,7 +37,10 @@ c.Spawner.cmd = [str(LAYOUT.venv / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.args = ["--LabApp.news_url=None"]  # offline: no news feed
-c.Spawner.environment = {"PATH": f"{LAYOUT.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"}  # the course's nbgrader
+c.Spawner.environment = {
+    "PATH": f"{LAYOUT.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",  # the course's nbgrader
+    "COURSE_EXCHANGE": str(LAYOUT.exchange),  # read by hub/roles/everyone/nbgrader_config.py
+}
 role_of = {p["id"]: p["role"] for p in people}
 
 
@@ -61,7 +64,10 @@ c.JupyterHub.load_roles = [
         "groups": [f"formgrade-{course}"],
         "scopes": [f"access:services!service={course}", f"read:services!service={course}", "list:services"],
     },
-    {"name": "server", "scopes": ["inherit"]},  # a server may read its user's groups (nbgrader's course list)
+    {  # JupyterHub's default server scopes, plus its user's groups (nbgrader's course list)
+        "name": "server",
+        "scopes": ["users:activity!user", "access:servers!server", "read:users:groups!user"],
+    },
     {
         "name": f"{course}-service",
         "services": [course],
@@ -78,7 +84,8 @@ c.JupyterHub.services = [
             str(LAYOUT.venv / "bin" / "jupyterhub-singleuser"),
             f"--ServerApp.root_dir={LAYOUT.course_home}",
             "--LabApp.news_url=None",
-            f"--CourseFormgrader.grade_command=['sudo', '-n', '{LAYOUT.grade_command}']",
+            # Formgrader's Autograde button: the course's one sudo rule (a list trait: one flag per item)
+            *(f"--CourseFormgrader.grade_command={word}" for word in ("sudo", "-n", LAYOUT.grade_command)),
         ],
         "environment": {
             "JUPYTER_CONFIG_PATH": LAYOUT.config_path("course"),

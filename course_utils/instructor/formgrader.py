@@ -36,8 +36,8 @@ What it changes, and only in Formgrader:
    This extension's handler for that route is registered ahead of nbgrader's, whatever the order
    in which the server loads the two extensions.
 
-Limits: ``course grade`` records grades in the gradebook but (today) writes no
-``autograded/<student>/<assignment>/`` notebooks, which Formgrader's submission list and view read.
+``course grade`` writes ``autograded/<student>/<assignment>/`` as nbgrader does, so the submission
+list and view show the project grader's run.
 """
 
 import asyncio

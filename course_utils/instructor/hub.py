@@ -37,7 +37,7 @@ class HubLayout:
 
     course: str = "dl-workbook"  # nbgrader's CourseDirectory.course_id
     prefix: Path = Path("/srv/dl-hub")
-    exchange: Path = Path("/srv/nbgrader/exchange")  # nbgrader's shared exchange, mode 0777
+    exchange: Path = Path("/srv/nbgrader/exchange")  # nbgrader's shared exchange, mode 1777
 
     @property
     def venv(self):
@@ -208,9 +208,13 @@ def create_accounts(people, layout=LAYOUT):
 
 
 def install_exchange(layout=LAYOUT):
-    """nbgrader's exchange: one folder every account may write (0777, as release_assignment wants)."""
+    """nbgrader's exchange: one folder every account may write, sticky (1777, as /tmp).
+
+    nbgrader checks only the last three mode digits (777); the sticky bit keeps a student from
+    renaming or deleting the course's folder in it.
+    """
     layout.exchange.mkdir(parents=True, exist_ok=True)
-    layout.exchange.chmod(0o777)
+    layout.exchange.chmod(0o1777)
     layout.exchange.parent.chmod(0o755)
 
 

@@ -46,6 +46,7 @@ def term(hub):
     ada.http.get(formgrader).raise_for_status()  # the OAuth round trip into the course service
     collected = ada.call("POST", f"{formgrader}/api/assignment/{ASSIGNMENT}/collect").json()
     graded = as_course_account("sudo", "-n", str(LAYOUT.grade_command), ASSIGNMENT)
+    regraded = ada.call("POST", f"{formgrader}/api/submission/{ASSIGNMENT}/carol/autograde").json()  # the button
     feedback = [
         ada.call("POST", f"{formgrader}/api/assignment/{ASSIGNMENT}/{step}").json()
         for step in ("generate_feedback", "release_feedback")
@@ -59,6 +60,7 @@ def term(hub):
         "validated": validated,
         "collected": collected,
         "graded": graded,
+        "regraded": regraded,
         "feedback": feedback,
     }
 

@@ -92,7 +92,7 @@ def running_hub(roster, log):
         wait_until_up(url, process, log)
         yield Hub(url, passwords, people, log)
     finally:
-        # the course service ignores SIGINT (the hub's first, 10 s, request): stop it directly
+        # the course service ignores SIGINT (the hub waits its 30 s interrupt timeout): stop it directly
         subprocess.run(["pkill", "-TERM", "-u", LAYOUT.course_account, "-f", "jupyterhub-singleuser"])
         process.terminate()  # the hub stops the users' servers on the way out
         try:

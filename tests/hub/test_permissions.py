@@ -74,3 +74,20 @@ def test_a_student_cannot_reach_formgrader_or_grade(term):
     assert staff.http.get(f"{formgrader}/").status_code == 200, "control: the instructor reaches Formgrader"
     refused = as_student("alice", "sudo", "-n", str(LAYOUT.grade_command), ASSIGNMENT)
     assert refused.returncode != 0 and "graded" not in refused.stdout
+
+
+def test_a_student_cannot_move_the_courses_folders_in_the_exchange(term):
+    """The exchange is world-writable (nbgrader wants 777); its sticky bit keeps each entry its owner's."""
+    exchange = LAYOUT.exchange
+    assert exchange.stat().st_mode & 0o7777 == 0o1777, oct(exchange.stat().st_mode)
+    course_folder, decoy = exchange / LAYOUT.course, exchange / "alice-decoy"
+    attempts = {
+        "rename it": ["mv", str(course_folder), str(exchange / "moved")],
+        "rename its outbound": ["mv", str(course_folder / "outbound"), str(decoy)],
+    }
+    done = [what for what, argv in attempts.items() if as_student("alice", *argv).returncode == 0]
+    assert not done, f"alice could {done} in the exchange"
+    assert (course_folder / "outbound" / ASSIGNMENT).is_dir(), "the release is gone"
+    made = as_student("alice", "mkdir", str(decoy)).returncode == 0
+    removed = as_student("alice", "rmdir", str(decoy)).returncode == 0
+    assert made and removed, "control: alice may create and remove her own entry in the exchange"

@@ -6,6 +6,8 @@ instructor collects in Formgrader (the hub service), grades the class with the p
 (the course account's one sudo rule), generates and releases feedback; each student fetches it.
 """
 
+import csv
+import pwd
 import re
 
 import pytest
@@ -29,6 +31,24 @@ def test_the_project_grader_grades_every_submission(term):
     assert graded.returncode == 0, graded.stdout + graded.stderr
     for name in ANSWERS:
         assert re.search(rf"\b{name}: graded", graded.stdout), f"{name} missing from:\n{graded.stdout}"
+
+
+def test_formgraders_autograde_button_runs_the_project_grader(term):
+    regraded = term["regraded"]
+    assert regraded["success"], regraded
+    assert "carol: graded" in regraded["log"], regraded["log"][-2000:]
+
+
+def test_each_grading_run_leaves_the_report_and_grades_csv_to_the_course_account(term):
+    account = pwd.getpwnam(LAYOUT.course_account).pw_uid
+    for name in (f"grades-{ASSIGNMENT}.csv", "grades.html"):
+        path = LAYOUT.course_dir / name
+        assert path.exists(), f"no {name} after grading"
+        assert path.stat().st_uid == account, f"{name} is not the course account's"
+    rows = list(csv.DictReader(open(LAYOUT.course_dir / f"grades-{ASSIGNMENT}.csv", newline="")))
+    assert {r["student"] for r in rows} >= set(ANSWERS), rows[:3]
+    root_owned = [str(p) for p in LAYOUT.course_dir.rglob("*") if p.lstat().st_uid == 0]
+    assert not root_owned, f"files left to root by grading: {root_owned[:5]}"
 
 
 def test_scores_in_formgrader_are_the_examples_expected_ones(term):
