@@ -28,7 +28,7 @@ import os
 import traceback
 import warnings
 
-from .protocol import EXECUTION_VARIABLE, KINDS, Mismatch, check_mode, failure_text, record
+from .protocol import EXECUTION_VARIABLE, KINDS, all_passed, Mismatch, check_mode, counted, failure_text, record
 
 
 class CheckFailed(AssertionError):
@@ -121,6 +121,29 @@ def _innermost_notebook_frame(tb):
     return (own or frames)[-1]
 
 
+def _name_error_text(question, exc):
+    """The message of a NameError: a name the test cell needs, or one inside the student's code.
+
+    The traceback's first frame after ``checking`` is the test cell's; a NameError raised in
+    another file (another notebook cell) comes from the student's own function, which uses a
+    name defined nowhere (a typo, a variable of another function, a cell not run yet).
+    """
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+    name = getattr(exc, "name", None) or str(exc)
+    if not frames or frames[-1].filename == frames[0].filename:
+        return (
+            f"[{question}] {exc}: run your answer cell above first "
+            f"(or it is not answered yet).\n  where to look: the answer cells above"
+        )
+    frame = _innermost_notebook_frame(exc.__traceback__)
+    return failure_text(
+        question,
+        f"your function {frame.name}() uses the name {name!r}, which is not defined",
+        "a typo, a variable that only exists in another function, or a cell that defines it not run yet",
+        f"{frame.name}(), at: {(frame.line or '').strip()}",
+    )
+
+
 def show_check_failures_briefly(shell=None):
     """In IPython, print a failed check as its message only, without the test cell's code.
 
@@ -139,11 +162,6 @@ def show_check_failures_briefly(shell=None):
 
     shell.set_custom_exc((CheckFailed,), brief)
     shell._course_check_handler = True
-
-
-def _count(n, noun):
-    """'1 check', '2 checks'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def grading_mode():
@@ -173,10 +191,7 @@ def checking(question, hidden=0):
                 f"\n  where to look: the answer cell of this question"
             ) from exc
         except NameError as exc:
-            raise CheckFailed(
-                f"[{question}] {exc}: run your answer cell above first "
-                f"(or it is not answered yet).\n  where to look: the answer cells above"
-            ) from exc
+            raise CheckFailed(_name_error_text(question, exc)) from exc
         except Exception as exc:  # the student's code raised: say where
             frame = _innermost_notebook_frame(exc.__traceback__)
             location = f"{frame.name}(), at: {(frame.line or '').strip()}"
@@ -192,13 +207,13 @@ def checking(question, hidden=0):
                     + (f"; stderr: {stderr.getvalue()[:200]!r}" if stderr.getvalue() else "")
                 )
     if isinstance(check, ProbeChecker):
-        print(f"✓ {question}: {_count(check.passed, 'answer')} recorded; the grader judges them.")
+        print(f"✓ {question}: {counted(check.passed, 'answer')} recorded; the grader judges them.")
     elif grading_mode() == "autograde":
-        print(f"✓ {question}: all {_count(check.passed, 'check')} passed.")
+        print(f"✓ {question}: {all_passed(check.passed)}.")
     elif hidden:
         print(
-            f"✓ {question}: {_count(check.passed, 'visible check')} passed. "
-            f"{_count(hidden, 'hidden test')} will run at grading."
+            f"✓ {question}: {counted(check.passed, 'visible check')} passed. "
+            f"{counted(hidden, 'hidden test')} will run at grading."
         )
     else:
-        print(f"✓ {question}: {_count(check.passed, 'check')} passed (no hidden tests for this part).")
+        print(f"✓ {question}: {counted(check.passed, 'check')} passed (no hidden tests for this part).")

@@ -13,7 +13,7 @@ since an honest run of the same test code sends the same sequence.
 
 from dataclasses import dataclass
 
-from ..protocol import KINDS, Mismatch, failure_text
+from ..protocol import KINDS, Mismatch, all_passed, failure_text
 from ..protocol.codec import decode
 
 
@@ -140,4 +140,4 @@ def judge_test(grade_id, points, student, reference, skeletons=None):
             f"runs {len(reference.records)} (all {passed} ran passed): e.g. a list of another length"
         )
         return Verdict(grade_id, 0.0, points, message, flag=flag)
-    return Verdict(grade_id, float(points), points, f"all {passed} checks passed")
+    return Verdict(grade_id, float(points), points, all_passed(passed))

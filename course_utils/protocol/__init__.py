@@ -97,9 +97,19 @@ def record(kind, question, what, where, values):
     RUN.count += 1
 
 
+def counted(n, noun):
+    """'1 check', '2 checks': a count with its noun in the right number."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def all_passed(n):
+    """'all 6 checks passed', 'the 1 check passed'."""
+    return f"{'the' if n == 1 else 'all'} {counted(n, 'check')} passed"
+
+
 def failure_text(question, what, message, where=""):
     """The one-paragraph message of a failed check: question, check, why, where to look."""
     return f"[{question}] {what}: {message}" + (f"\n  where to look: {where}" if where else "")
 
 
-__all__ = ["KINDS", "CheckKind", "Mismatch", "RUN", "check_mode", "failure_text", "record"]
+__all__ = ["KINDS", "CheckKind", "Mismatch", "RUN", "all_passed", "check_mode", "counted", "failure_text", "record"]

@@ -46,6 +46,25 @@ def test_autograde_message_says_all_checks_passed(capsys, monkeypatch):
     assert "hidden test" not in out
 
 
+def test_one_check_is_singular(capsys, monkeypatch):
+    from course_utils.grading.oracle import judge_test  # the grader's verdict says it the same way
+
+    with checking("2.3", hidden=1) as check:
+        check.true("ok", True)
+    assert "1 visible check passed. 1 hidden test will run" in capsys.readouterr().out
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with checking("2.3") as check:
+        check.true("ok", True)
+    assert capsys.readouterr().out == "✓ 2.3: the 1 check passed.\n"
+
+    class Cell:
+        status, error, records = "ok", "", [{"kind": "equal", "question": "2.3", "what": "n", "got": 1}]
+
+    reference = Cell()
+    reference.records = [{"kind": "equal", "question": "2.3", "what": "n", "expected": 1}]
+    assert judge_test("t", 1, Cell(), reference).message == "the 1 check passed"
+
+
 def test_validate_mode_still_mentions_hidden_tests(capsys, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
     assert grading_mode() == "validate"
@@ -105,6 +124,28 @@ def test_other_exception_names_type_and_question():
         with checking("1.4") as check:
             check.close("forward", student_forward(np.ones(3)), np.ones(2))
     assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_name_missing_from_the_notebook_says_run_the_answer_cell():
+    with pytest.raises(CheckFailed, match=r"\[1.5\] name 'relu_grad' is not defined: run your answer cell") as info:
+        with checking("1.5") as check:
+            check.close("value", relu_grad(1.0), 1.0)  # noqa: F821 (the answer cell was not run)
+    assert isinstance(info.value.__cause__, NameError)
+
+
+def test_name_error_inside_the_students_function_names_the_function_and_the_name():
+    import linecache
+
+    source, cell = "def loss(w):\n    return np.sum(w ** 2) / N_train\n", {}
+    linecache.cache["<answer cell>"] = (len(source), None, source.splitlines(True), "<answer cell>")
+    exec(compile(source, "<answer cell>", "exec"), {"np": np}, cell)  # a cell is a file of its own in IPython
+    with pytest.raises(CheckFailed) as info:
+        with checking("1.6") as check:
+            check.close("loss", cell["loss"](np.ones(2)), 1.0)
+    message = str(info.value)
+    assert "your function loss() uses the name 'N_train', which is not defined" in message
+    assert "where to look: loss(), at: return np.sum(w ** 2) / N_train" in message
+    assert "run your answer cell" not in message
 
 
 def test_runtime_warning_goes_to_stdout_not_stderr(capsys):
