@@ -28,7 +28,7 @@ import os
 import traceback
 import warnings
 
-from .protocol import EXECUTION_VARIABLE, KINDS, all_passed, Mismatch, check_mode, counted, failure_text, record
+from .protocol import EXECUTION_VARIABLE, KINDS, Mismatch, all_passed, check_mode, counted, failure_text, record
 
 
 class CheckFailed(AssertionError):
