@@ -17,6 +17,7 @@ import base64
 import html
 import importlib.util
 import io
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from ..protocol import counted
 
 ABSENT = ("missing", "not submitted yet")  # statuses of a roster student with no submission (grading.store)
 
@@ -213,8 +216,41 @@ def _student_row(result):
         + "".join(f"<td>{c}</td>" for c in cells)
         + f"<td class='{'' if result.status == 'graded' else 'bad'}'>{html.escape(result.status)}</td>"
         f"<td>{html.escape(failed_summary(failing, len(result.scores)))}</td>"
-        f"<td class='bad'>{html.escape('; '.join(result.flags))}</td></tr>"
+        f"<td>{flags_cell(result.flags)}</td></tr>"
     )
+
+
+FLAG = re.compile(r"^(?P<role>\w+ )?cell (?P<cell>[^:\s]+): (?P<kind>.+)$")
+
+
+def flag_groups(flags):
+    """[(kind, [cells], first flag)]: findings of one kind on several cells become one group, in order."""
+    groups = {}
+    for flag in flags:
+        match = FLAG.match(flag)
+        kind = f"{match['role'] or ''}cell: {match['kind']}" if match else flag
+        groups.setdefault(kind, ([], flag))[0].extend([match["cell"]] if match else [])
+    return [(kind, cells, first) for kind, (cells, first) in groups.items()]
+
+
+def flags_cell(flags):
+    """Integrity findings as one line per kind, the cells of a kind folded (one red word per student)."""
+    if not flags:
+        return ""
+    lines = [
+        html.escape(first)
+        if len(cells) <= 1
+        else f"<details><summary>{html.escape(kind)} ({len(cells)} cells)</summary>{html.escape(', '.join(cells))}"
+        "</details>"
+        for kind, cells, first in flag_groups(flags)
+    ]
+    return f"<span class='bad'>{counted(len(flags), 'finding')}</span><br>" + "<br>".join(lines)
+
+
+def alarm(n, what):
+    """'2 missing' in red, '0 missing' in plain text: red only for something to act on."""
+    text = f"{n} {html.escape(what)}"
+    return f"<span class='bad'>{text}</span>" if n else text
 
 
 def mathjax_script():
@@ -246,7 +282,8 @@ def render(assignments_results, policy=None):
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>",
         mathjax_script(),
         "<style>body{font-family:sans-serif;margin:2em} td,th{padding:3px 10px;text-align:left}"
-        " .bad{color:#b00;font-weight:bold} table{border-collapse:collapse}"
+        " .bad{color:#b00;font-weight:bold} td details{color:#555} summary{cursor:pointer}"
+        " table{border-collapse:collapse}"
         " tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>Grading report</h1>",
         policy_paragraph(policy),
     ]
@@ -260,9 +297,8 @@ def render(assignments_results, policy=None):
             f"<h2>{html.escape(assignment)}</h2><p>{'due ' + f'{due:%Y-%m-%d %H:%M} UTC; ' if due else ''}"
             f"{len(results) - len(missing) - len(waiting)} submissions; "
             f"{f'{len(waiting)} not submitted yet; ' if waiting else ''}"
-            f"<span class='{'bad' if missing else ''}'>{len(missing)} missing</span>; "
-            f"<span class='{'bad' if failed else ''}'>{len(failed)} failed to grade</span>; "
-            f"<span class='{'bad' if flagged else ''}'>{len(flagged)} with integrity flags</span></p>"
+            f"{alarm(len(missing), 'missing')}; {alarm(len(failed), 'failed to grade')}; "
+            f"{alarm(len(flagged), 'with integrity flags')}</p>"
         )
         parts.append(
             f"<img alt='score distribution of {html.escape(assignment)}' "

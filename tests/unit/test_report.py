@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from course_utils.instructor.report import StudentResult, failed_summary, integrity_flags, render
+from course_utils.instructor.report import StudentResult, failed_summary, flag_groups, integrity_flags, render
 
 
 def released_notebook():
@@ -111,6 +111,27 @@ def test_render_marks_failed_and_flagged_students():
     assert "1 failed to grade" in page and "1 with integrity flags" in page
     assert "FAILED: not graded" in page and "test cell t1: source edited" in page
     assert "<td>1/3</td>" in page and "<td>t2</td>" in page
+
+
+def test_nothing_to_act_on_is_not_red():
+    page = render({"ps1": {"ok": StudentResult("ok", {"t1": (1.0, 1.0)})}})
+    assert "0 missing; 0 failed to grade; 0 with integrity flags" in page
+    assert "class='bad'" not in page
+
+
+def test_a_skip_tag_case_is_one_folded_line_not_a_wall_of_red():
+    tags = [f"cell test_{i}: tags changed to ['skip-execution']" for i in range(15)]
+    flags = [*tags, "cell test_3: nbgrader metadata changed", "unknown grade id 'x' (run as an ordinary cell)"]
+    assert flag_groups(flags) == [
+        ("cell: tags changed to ['skip-execution']", [f"test_{i}" for i in range(15)], tags[0]),
+        ("cell: nbgrader metadata changed", ["test_3"], flags[15]),
+        (flags[16], [], flags[16]),
+    ]
+    page = render({"ps1": {"cheat": StudentResult("cheat", {"t1": (0.0, 1.0)}, flags=flags)}})
+    assert page.count("class='bad'") == 2  # '1 with integrity flags' and '17 findings'
+    assert "<span class='bad'>17 findings</span>" in page
+    assert "<summary>cell: tags changed to [&#x27;skip-execution&#x27;] (15 cells)</summary>" in page
+    assert "<br>cell test_3: nbgrader metadata changed<br>" in page
 
 
 def test_failed_summary():
