@@ -186,6 +186,7 @@ def test_mathjax_is_served_by_the_server(server, autograded):
     (src,) = re.findall(r'<script[^>]+src="([^"]*MathJax[^"]*)"', page)
     assert src.startswith("/") and not src.startswith("//"), src
     assert "cdn" not in page.lower().split("</head>")[0]
+    assert "white-space: pre-wrap" in page.split("</head>")[0]  # messages wrap (wrap_messages.css.j2)
     status, body = request(server["base"] + src, server["token"])
     assert status == 200 and "MathJax" in body
 

@@ -192,6 +192,9 @@ def clean_student_html(html):
     )
 
 
+# outputs wrap instead of being cut (shared with the feedback template; .j2: installed as package data)
+WRAP_CSS = Path(__file__).parent / "templates" / "course_feedback" / "wrap_messages.css.j2"
+
 # nbgrader's formgrade template with MathJax from the server (nbgrader's calls mathjax() with nbconvert's
 # CDN default), the graders-only block's style, and markdown cells sanitized like nbconvert's own
 # templates do with sanitize_html (nbgrader's markdown block does not): a student's <script> stays text.
@@ -212,6 +215,7 @@ FORMGRADE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 <style type="text/css">
 .CLASS { border: 2px dashed #b35900; background: #fff8ee; margin: 0.5em 0 1.5em; padding: 0.5em 1em; }
 .CLASS-label { color: #b35900; font-weight: bold; }
+WRAP_CSS
 </style>
 </head>
 {%- endblock header -%}
@@ -236,7 +240,7 @@ FORMGRADE_TEMPLATE = """{%- extends 'index.html.j2' -%}
   {%- endif -%}
 </div>
 {% endblock markdowncell %}
-""".replace("CLASS", RUBRIC_CLASS)
+""".replace("CLASS", RUBRIC_CLASS).replace("WRAP_CSS", WRAP_CSS.read_text())
 
 
 def _handlers():

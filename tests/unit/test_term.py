@@ -221,6 +221,7 @@ def test_feedback_says_pending_and_late_and_loads_no_cdn(course):
     assert LatePolicy.from_settings(load_settings(course["root"])).describe() in page
     assert "cdnjs" not in page and "static/jupyter_server_mathjax/MathJax.js" in page
     assert "mark scheme" not in page.lower()  # the rubric stays out of what a student receives
+    assert "white-space: pre-wrap" in page  # a failed check's message wraps, not cut at the right edge
 
 
 def test_manual_grade_makes_the_score_final(course, tmp_path):
