@@ -97,3 +97,7 @@ c.JupyterHub.services = [
         "oauth_no_confirm": True,
     }
 ]
+
+# --- optional: LTI 1.3 launch from an LMS instead of PAM (COURSE_LTI = the platform's JSON; docs/lms.md)
+if os.environ.get("COURSE_LTI"):
+    load_subconfig(os.path.join(os.path.dirname(os.path.abspath(__file__)), "lti_config.py"))  # noqa: F821

@@ -3,6 +3,9 @@
     course grade ps1 [--workers 2] [--scheduler tcp://host:8786] [--db-url URL] [--force] [...]
     course prepare ps1 [--workers 2] [--students ...]   (before the deadline: reference runs, cached)
     course export [-o grades_status.csv] [--db-url URL]
+    course export --format canvas|moodle [-o FILE] [--assignments ps1 ...]   (the CSV each LMS imports)
+    course publish ps1 [--force]         (scores to the LMS line item through LTI AGS; c.CourseLMS, docs/lms.md)
+    course lms-key                       (the tool's RSA key for LTI 1.3 and its public JWKS)
     course roster import roster.csv      (students: id, first_name, last_name, email)
     course due-dates                     (c.CourseGrader.due_dates of nbgrader_config.py -> gradebook)
     course sandbox-check
@@ -68,9 +71,29 @@ def _parser():
     )
     prepare.add_argument("assignment")
     prepare.add_argument("--students", nargs="+", help="only these students")
-    export = commands.add_parser("export", help="CSV of statuses and scores of every submission")
-    export.add_argument("-o", "--output", default="grades_status.csv")
-    for command in (grade, prepare, export):
+    export = commands.add_parser(
+        "export", help="CSV of statuses and scores of every submission, or the gradebook CSV an LMS imports"
+    )
+    export.add_argument("-o", "--output", help="default: grades_status.csv, grades-canvas.csv or grades-moodle.csv")
+    export.add_argument(
+        "--format",
+        choices=("status", "canvas", "moodle"),
+        default="status",
+        help="status: one row per submission with status and scores (default); canvas / moodle: their grade "
+        "import CSV, missing and pending left empty (docs/lms.md)",
+    )
+    export.add_argument("--assignments", nargs="+", help="canvas / moodle: only these assignments (default: all)")
+    publish = commands.add_parser(
+        "publish", help="send an assignment's scores to the LMS through LTI Assignment and Grade Services"
+    )
+    publish.add_argument("assignment")
+    publish.add_argument("--force", action="store_true", help="send scores again even when unchanged since last sent")
+    publish.epilog = "LMS settings (c.CourseLMS.<setting> in nbgrader_config.py): " + "; ".join(
+        f"{name} ({default!r}): {help}" for name, default, help in _lms_settings()
+    )
+    lms_key = commands.add_parser("lms-key", help="create the tool's RSA key for LTI 1.3 and print its public JWKS")
+    lms_key.add_argument("--jwks", default="lti-tool-jwks.json", help="where to write the public JWKS")
+    for command in (grade, prepare, export, publish):
         _add_settings(command)
     roster = commands.add_parser("roster", help="the class list in the gradebook")
     roster_commands = roster.add_subparsers(dest="roster_command", required=True)
@@ -94,6 +117,12 @@ def _term_settings():
     from .settings import documented
 
     return documented(term=True)
+
+
+def _lms_settings():
+    from ..instructor.ags import documented_lms
+
+    return documented_lms()
 
 
 def _settings(args, root):
@@ -257,6 +286,78 @@ def import_roster(args, root):
     return 0
 
 
+def export(args, root):
+    """``course export``: the status CSV, or (``--format canvas|moodle``) the CSV that LMS imports."""
+    settings = _settings(args, root)
+    store = _store(settings)
+    if args.format == "status":
+        output = args.output or "grades_status.csv"
+        store.export_csv(root / output)
+        print(f"{output} written")
+        return 0
+    from ..instructor import lms_export
+
+    output = args.output or f"grades-{args.format}.csv"
+    rows = store.rows(args.assignments)
+    unknown = sorted(set(args.assignments or ()) - {row["assignment"] for row in rows})
+    if unknown:
+        print(f"not in the gradebook: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    count = lms_export.write(root / output, rows, args.format, args.assignments)
+    print(f"{output} written: {count} student(s), {args.format} import format (empty cell: missing or pending)")
+    return 0
+
+
+def publish(args, root):
+    """``course publish <assignment>``: the gradebook's scores to the LMS line item (instructor.publish)."""
+    from ..instructor.ags import AGSClient, AGSError, load_lms_settings, missing_settings
+    from ..instructor.publish import Record, describe, read_user_map
+    from ..instructor.publish import publish as send
+
+    settings = _settings(args, root)
+    try:
+        lms = load_lms_settings(root)
+        user_map = read_user_map(root / lms.user_map) if lms.user_map else None
+    except (ValueError, OSError) as exc:
+        print(f"nothing published: {exc}", file=sys.stderr)
+        return 2
+    if missing := missing_settings(lms):
+        print(
+            f"nothing published: set c.CourseLMS.{', c.CourseLMS.'.join(missing)} in nbgrader_config.py",
+            file=sys.stderr,
+        )
+        return 2
+    store = _store(settings)
+    late = store.refresh_late_penalties(args.assignment)
+    rows = store.rows([args.assignment])
+    print(f"{args.assignment}: {len(rows)} student(s) in the gradebook, {late} late; sending to {lms.lineitems_url}")
+    try:
+        summary = send(rows, args.assignment, AGSClient(lms, root), Record(root / lms.record), user_map, args.force)
+    except (AGSError, ValueError, OSError) as exc:
+        print(f"nothing more published: {exc}", file=sys.stderr)
+        return 2
+    print(describe(summary, args.assignment) + f"; record: {lms.record}")
+    return 1 if summary["rejected"] or summary["failed"] else 0
+
+
+def lms_key(args, root):
+    """``course lms-key``: the tool's private key (c.CourseLMS.private_key, 0600) and its public JWKS."""
+    import json
+
+    from ..instructor.ags import load_lms_settings, make_tool_key
+
+    lms = load_lms_settings(root)
+    path = root / lms.private_key
+    if path.exists():
+        print(f"{path} exists: keeping it (delete it to make a new key)", file=sys.stderr)
+        return 2
+    jwks = make_tool_key(path, lms.key_id)
+    (root / args.jwks).write_text(json.dumps(jwks, indent=2) + "\n")
+    print(f"{lms.private_key} written (keep it secret); give the LMS the public key in {args.jwks}:")
+    print(json.dumps(jwks["keys"][0]))
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     root = Path.cwd()
@@ -273,10 +374,11 @@ def main(argv=None):
         print(exc, file=sys.stderr)
         return 2
     if args.command == "export":
-        settings = _settings(args, root)
-        _store(settings).export_csv(root / args.output)
-        print(f"{args.output} written")
-        return 0
+        return export(args, root)
+    if args.command == "publish":
+        return publish(args, root)
+    if args.command == "lms-key":
+        return lms_key(args, root)
     if args.command == "roster":
         return import_roster(args, root)
     if args.command == "due-dates":
