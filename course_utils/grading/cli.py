@@ -92,7 +92,8 @@ def _parser():
         f"{name} ({default!r}): {help}" for name, default, help in _lms_settings()
     )
     lms_key = commands.add_parser("lms-key", help="create the tool's RSA key for LTI 1.3 and print its public JWKS")
-    lms_key.add_argument("--jwks", default="lti-tool-jwks.json", help="where to write the public JWKS")
+    lms_key.add_argument("--jwks", default="lti-tool-jwks.json", help="where to write the public key as a JWKS")
+    lms_key.add_argument("--pem", default="lti-tool-public.pem", help="where to write the public key as PEM (Moodle)")
     for command in (grade, prepare, export, publish):
         _add_settings(command)
     roster = commands.add_parser("roster", help="the class list in the gradebook")
@@ -327,9 +328,15 @@ def publish(args, root):
             file=sys.stderr,
         )
         return 2
-    store = _store(settings)
-    late = store.refresh_late_penalties(args.assignment)
-    rows = store.rows([args.assignment])
+    from .store import GradebookError
+
+    try:
+        store = _store(settings)
+        late = store.refresh_late_penalties(args.assignment)
+        rows = store.rows([args.assignment])
+    except GradebookError as exc:
+        print(f"nothing published: {exc}", file=sys.stderr)
+        return 2
     print(f"{args.assignment}: {len(rows)} student(s) in the gradebook, {late} late; sending to {lms.lineitems_url}")
     try:
         summary = send(rows, args.assignment, AGSClient(lms, root), Record(root / lms.record), user_map, args.force)
@@ -344,7 +351,7 @@ def lms_key(args, root):
     """``course lms-key``: the tool's private key (c.CourseLMS.private_key, 0600) and its public JWKS."""
     import json
 
-    from ..instructor.ags import load_lms_settings, make_tool_key
+    from ..instructor.ags import load_lms_settings, make_tool_key, public_pem
 
     lms = load_lms_settings(root)
     path = root / lms.private_key
@@ -353,7 +360,8 @@ def lms_key(args, root):
         return 2
     jwks = make_tool_key(path, lms.key_id)
     (root / args.jwks).write_text(json.dumps(jwks, indent=2) + "\n")
-    print(f"{lms.private_key} written (keep it secret); give the LMS the public key in {args.jwks}:")
+    (root / args.pem).write_text(public_pem(path))
+    print(f"{lms.private_key} written (keep it secret); the public key: {args.jwks} (JWKS) and {args.pem} (PEM)")
     print(json.dumps(jwks["keys"][0]))
     return 0
 

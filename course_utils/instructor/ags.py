@@ -110,6 +110,18 @@ def make_tool_key(path, key_id):
     return public_jwks(path, key_id)
 
 
+def public_pem(path):
+    """The PEM public key of the private key at ``path`` (Moodle's "RSA key" field)."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
 def public_jwks(path, key_id):
     """{"keys": [public JWK]} of the PEM private key at ``path`` (what the platform is given)."""
     import jwt
@@ -117,6 +129,7 @@ def public_jwks(path, key_id):
 
     key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.pop("key_ops", None)  # Canvas and Moodle expect kty, e, n, kid, alg, use
     return {"keys": [jwk | {"kid": key_id, "alg": "RS256", "use": "sig"}]}
 
 

@@ -214,3 +214,36 @@ def test_moodle_export_has_a_grade_and_a_feedback_column(course):
 def test_default_export_is_unchanged(course):
     assert main(["export"]) == 0
     assert read_rows(course / "grades_status.csv")[0][:2] == ["assignment", "student"]
+
+
+def test_lms_key_makes_a_key_the_platform_accepts(course, platform, capsys):
+    import json
+
+    (course / "lti-tool-key.pem").unlink()
+    assert main(["lms-key"]) == 0
+    platform.tool_jwks = json.loads((course / "lti-tool-jwks.json").read_text())  # what the LMS is given
+    assert (course / "lti-tool-key.pem").stat().st_mode & 0o077 == 0
+    assert (course / "lti-tool-public.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    assert main(["publish", ASSIGNMENT]) == 1  # posted (stu-zed refused as before)
+    check_matches_gradebook(course, platform)
+    assert main(["lms-key"]) == 2  # an existing key is never overwritten
+
+
+def test_the_course_hub_config_loads_the_lti_section_only_when_asked(tmp_path, monkeypatch):
+    import json
+    from pathlib import Path
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    hub_dir = Path(__file__).resolve().parents[2] / "hub"
+    monkeypatch.setenv("COURSE_HUB_ROSTER", str(hub_dir / "roster.csv"))
+    monkeypatch.delenv("COURSE_LTI", raising=False)
+    plain = PyFileConfigLoader("jupyterhub_config.py", path=str(hub_dir)).load_config()
+    assert plain.JupyterHub.authenticator_class == "pam" and plain.JupyterHub.load_groups
+    settings = {"issuer": "https://lms", "client_id": "1", "authorize_url": "https://lms/auth"}
+    settings |= {"jwks_url": "https://lms/jwks", "courses": {"*": COURSE}}
+    (tmp_path / "lti.json").write_text(json.dumps(settings))
+    monkeypatch.setenv("COURSE_LTI", str(tmp_path / "lti.json"))
+    lti = PyFileConfigLoader("jupyterhub_config.py", path=str(hub_dir)).load_config()
+    assert lti.JupyterHub.authenticator_class.endswith("CourseLTIAuthenticator")
+    assert lti.JupyterHub.load_groups == {} and lti.CourseLTIAuthenticator.courses == {"*": COURSE}
