@@ -27,6 +27,7 @@ CONTEXT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/context"
 ROLES_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/roles"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+SUB_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership/"  # sub-roles: .../membership/Instructor#Grader
 STUDENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")  # nbgrader folder names, the grade script's rule
 
 
@@ -56,8 +57,8 @@ class CourseLTIAuthenticator(LTI13Authenticator):
         [
             MEMBERSHIP + "Instructor",
             MEMBERSHIP + "ContentDeveloper",
-            MEMBERSHIP + "Instructor#TeachingAssistant",
-            MEMBERSHIP + "Instructor#Grader",
+            SUB_MEMBERSHIP + "Instructor#TeachingAssistant",
+            SUB_MEMBERSHIP + "Instructor#Grader",
             "Instructor",
         ],
         config=True,
