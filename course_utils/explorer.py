@@ -71,13 +71,16 @@ class LossSurfaceExplorer:
         self.axis_labels = axis_labels
         self.resolution = resolution
         self.last = {}
-        self.loss = widgets.Dropdown(options=list(self.losses), description="loss")
-        self.mode = widgets.ToggleButtons(options=["2-D surface", "1-D slice"], description="view")
-        self.extent = widgets.FloatLogSlider(value=extent, base=10, min=-2, max=2, step=0.05, description="scale")
-        self.offset = widgets.FloatSlider(
-            value=0.0, min=-1.0, max=1.0, step=0.02, description=f"{axis_labels[1]} of slice"
+        fit = {"style": {"description_width": "initial"}}  # labels at their own width, never cut ("scal...")
+        self.loss = widgets.Dropdown(options=list(self.losses), description="loss", **fit)
+        self.mode = widgets.ToggleButtons(options=["2-D surface", "1-D slice"], description="view", **fit)
+        self.extent = widgets.FloatLogSlider(
+            value=extent, base=10, min=-2, max=2, step=0.05, description="scale", **fit
         )
-        self.redraw = widgets.Button(description="new random directions")
+        self.offset = widgets.FloatSlider(
+            value=0.0, min=-1.0, max=1.0, step=0.02, description=f"{axis_labels[1]} of slice", **fit
+        )
+        self.redraw = widgets.Button(description="new random directions", layout=widgets.Layout(width="auto"))
         self.image = widgets.Image(format="png")
         for control in (self.loss, self.mode, self.extent, self.offset):
             control.observe(lambda change: self.update(), names="value")

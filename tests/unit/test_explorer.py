@@ -222,3 +222,10 @@ def test_figure_explorer_redraws_on_each_control_and_shows_errors_in_place():
     assert bytes(explorer.image.value) == b""
     explorer.controls["steps"].value = 1
     assert explorer.error is None and explorer.message.value == "" and explorer.result == 2.0
+
+
+def test_labels_are_never_cut(explorer):
+    """Every label keeps its own width (ipywidgets' default cuts long ones to 'new random dire...')."""
+    for control in (explorer.loss, explorer.mode, explorer.extent, explorer.offset):
+        assert control.style.description_width == "initial", control.description
+    assert explorer.redraw.layout.width == "auto"
