@@ -28,7 +28,17 @@ import os
 import traceback
 import warnings
 
-from .protocol import EXECUTION_VARIABLE, KINDS, Mismatch, all_passed, check_mode, counted, failure_text, record
+from .protocol import (
+    EXECUTION_VARIABLE,
+    KINDS,
+    Mismatch,
+    all_passed,
+    check_mode,
+    counted,
+    failure_text,
+    misconceptions,
+    record,
+)
 
 
 class CheckFailed(AssertionError):
@@ -41,6 +51,14 @@ class Checker:
     def __init__(self, question):
         self.question = question
         self.passed = 0
+        self.catalogue = {}  # what -> [(wrong value, says)]: named misconceptions (hidden regions only)
+
+    def misconception(self, what, wrong_value, says):
+        """A known wrong value of the check ``what`` and, in one sentence, the misunderstanding behind it.
+
+        Written in a hidden-test region before the check it labels (see ``protocol.misconceptions``).
+        """
+        self.catalogue.setdefault(str(what), []).append((wrong_value, str(says)))
 
     def true(self, what, condition, message="", where=""):
         """Pass when ``condition`` is truthy."""
@@ -74,12 +92,17 @@ class Checker:
         try:
             KINDS[kind].judge(**values)
         except Mismatch as why:
-            raise CheckFailed(failure_text(self.question, what, str(why), where)) from None
+            says = misconceptions.name_for(KINDS[kind], values, self.catalogue.get(str(what), []))
+            message = misconceptions.with_misunderstanding(str(why), says)
+            raise CheckFailed(failure_text(self.question, what, message, where)) from None
         self.passed += 1
 
 
 class ProbeChecker(Checker):
     """The student's run under the grader: record the student's values, judge nothing."""
+
+    def misconception(self, what, wrong_value, says):
+        """Nothing: the grader strips the catalogue from the student's run (this is a safeguard)."""
 
     def _check(self, kind, what, where, **values):
         record(kind, self.question, what, where, {k: values[k] for k in KINDS[kind].student_fields})
@@ -88,6 +111,10 @@ class ProbeChecker(Checker):
 
 class JudgeChecker(Checker):
     """The reference run under the grader: judge, then record the expected values for the oracle."""
+
+    def misconception(self, what, wrong_value, says):
+        """Record the misconception for the oracle (a catalogue record, not a check)."""
+        record(misconceptions.RECORD_KIND, self.question, what, "", {"value": wrong_value, "says": str(says)})
 
     def _check(self, kind, what, where, **values):
         super()._check(kind, what, where, **values)

@@ -74,6 +74,7 @@ def _verdict(line, grade_id, points):
         points,
         str(data.get("message", ""))[:4000],
         str(data.get("flag", ""))[:500],
+        str(data.get("misconception", ""))[:500],
     )
 
 

@@ -13,7 +13,7 @@ since an honest run of the same test code sends the same sequence.
 
 from dataclasses import dataclass
 
-from ..protocol import KINDS, Mismatch, all_passed, failure_text
+from ..protocol import KINDS, Mismatch, all_passed, failure_text, misconceptions
 from ..protocol.codec import decode
 
 
@@ -24,6 +24,7 @@ class Verdict:
     max_score: float
     message: str = ""
     flag: str = ""  # integrity finding, if any
+    misconception: str = ""  # the named misconception the failing value matched, if any
 
 
 def _well_formed(record):
@@ -65,14 +66,41 @@ def _partners(got, expected):
         yield mine, None if partner is None else expected[partner]
 
 
-def _judge_record(student, reference, skeletons):
-    """Raise Mismatch unless ``student``'s values pass against ``reference``'s (same kind)."""
+def _judge_values(student, reference, skeletons):
+    """The judge arguments of a student record and its reference record (same kind)."""
     kind = KINDS[reference["kind"]]
     values = {name: decode(student.get(name)) for name in kind.student_fields}
     values |= {name: decode(reference.get(name)) for name in kind.reference_fields}
     if kind.name == "true" and skeletons is not None:
         values["skeletons"] = skeletons  # conditions are evaluated here, not in the student's process
-    kind.judge(**values)
+    return values
+
+
+def _judge_record(student, reference, skeletons):
+    """Raise Mismatch unless ``student``'s values pass against ``reference``'s (same kind)."""
+    KINDS[reference["kind"]].judge(**_judge_values(student, reference, skeletons))
+
+
+def split_catalogue(records):
+    """(check records, {what: [(wrong value, says)]}) of a reference run's records."""
+    checks, catalogue = [], {}
+    for record in records:
+        if isinstance(record, dict) and record.get("kind") == misconceptions.RECORD_KIND:
+            entry = (decode(record.get("value")), str(record.get("says", "")))
+            catalogue.setdefault(str(record.get("what")), []).append(entry)
+        else:
+            checks.append(record)
+    return checks, catalogue
+
+
+def named_misconception(student, reference, catalogue):
+    """The sentence of the misconception a failing student record matches, or ''."""
+    known = catalogue.get(reference["what"], [])
+    try:
+        values = _judge_values(student, reference, None) if known else {}
+    except Exception:  # a value that cannot be read is wrong, and named by nothing
+        return ""
+    return misconceptions.name_for(KINDS[reference["kind"]], values, known) if known else ""
 
 
 def _first_opaque(value, depth=0):
@@ -101,7 +129,13 @@ def judge_test(grade_id, points, student, reference, skeletons=None):
         return Verdict(grade_id, 0.0, points, "this test cell did not run")
     if student.status != "ok":
         return Verdict(grade_id, 0.0, points, student.error)
-    problem = _tampering(student.records, reference.records)
+    checks, catalogue = split_catalogue(reference.records)
+    return _judge_checks(grade_id, points, student, checks, catalogue, skeletons)
+
+
+def _judge_checks(grade_id, points, student, reference_records, catalogue, skeletons):
+    """Verdict for a test cell whose two runs both finished (see ``judge_test``)."""
+    problem = _tampering(student.records, reference_records)
     if problem:
         return Verdict(
             grade_id,
@@ -112,7 +146,7 @@ def judge_test(grade_id, points, student, reference, skeletons=None):
         )
     opaque = _first_opaque(student.records)
     flag = f"test {grade_id}: an answer was not plain data ({opaque})" if opaque else ""
-    passed, pairs = 0, list(_partners(student.records, reference.records))
+    passed, pairs = 0, list(_partners(student.records, reference_records))
     for mine, theirs in pairs:
         if theirs is None and mine["kind"] != "true":
             message = f"[{mine['question']}] the test checked {mine['what']!r}, which the reference solution never does"
@@ -121,8 +155,10 @@ def judge_test(grade_id, points, student, reference, skeletons=None):
         try:
             _judge_record(mine, theirs, skeletons)
         except Mismatch as why:
-            message = failure_text(theirs["question"], theirs["what"], str(why), theirs.get("where", ""))
-            return Verdict(grade_id, 0.0, points, message, flag=flag)
+            says = named_misconception(mine, theirs, catalogue)
+            message = misconceptions.with_misunderstanding(str(why), says)
+            message = failure_text(theirs["question"], theirs["what"], message, theirs.get("where", ""))
+            return Verdict(grade_id, 0.0, points, message, flag=flag, misconception=says)
         except Exception as exc:  # a value that cannot be compared is a wrong value, never a crash
             why = f"{type(exc).__name__}: {str(exc)[:200]}"
             return Verdict(
@@ -133,11 +169,11 @@ def judge_test(grade_id, points, student, reference, skeletons=None):
                 flag=f"test {grade_id}: an answer could not be read ({why})",
             )
         passed += 1
-    if sum(partner is not None for _, partner in pairs) != len(reference.records):
-        question = reference.records[0]["question"] if reference.records else grade_id
+    if sum(partner is not None for _, partner in pairs) != len(reference_records):
+        question = reference_records[0]["question"] if reference_records else grade_id
         message = (
             f"[{question}] your answer led to {len(student.records)} checks where the reference solution "
-            f"runs {len(reference.records)} (all {passed} ran passed): e.g. a list of another length"
+            f"runs {len(reference_records)} (all {passed} ran passed): e.g. a list of another length"
         )
         return Verdict(grade_id, 0.0, points, message, flag=flag)
     return Verdict(grade_id, float(points), points, all_passed(passed))

@@ -5,7 +5,8 @@ code produced and the expected value of the reference run. So the copy of a test
 that runs in the student's process needs no expected values, and must not have them
 (a student's code could read them and report them as its own). ``strip_expected``:
 
-1. replaces the expected argument of those calls (``protocol.KINDS``) by ``None``;
+1. replaces the expected argument of those calls (``protocol.KINDS``) by ``None``, and drops
+   the named misconceptions (``check.misconception``: wrong values and what they mean);
 2. replaces each condition (``check.true``, a plain ``assert``) by its site and the leaves the
    student's values come from; its skeleton stays with the grader (``grading.predicates``);
 3. drops assignments whose names are then used by nothing else (``W_ref = ...``);
@@ -40,6 +41,21 @@ def _checker_names(tree):
 class _StripExpected(ast.NodeTransformer):
     def __init__(self, checkers):
         self.checkers = checkers
+
+    def _is_check(self, node, method):
+        func = node.func if isinstance(node, ast.Call) else None
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr == method
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.checkers
+        )
+
+    def visit_Expr(self, node):
+        """A misconception's statement becomes ``pass``: the catalogue stays with the grader."""
+        if self._is_check(node.value, "misconception"):
+            return ast.copy_location(ast.Pass(), node)
+        return self.generic_visit(node)
 
     def visit_Call(self, node):
         self.generic_visit(node)

@@ -61,16 +61,25 @@ class CheckKind:
     student_fields: tuple  # values the student's (probe) run records
     reference_fields: tuple  # values the reference (judge) run records
     judge: object  # judge(**student values, **reference values); raises Mismatch
+    target: str = ""  # the reference field a misconception's value stands in for (``protocol.misconceptions``)
 
 
 KINDS = {
     kind.name: kind
     for kind in (
         CheckKind("true", "true", (), ("got", "message"), (), judges.true),
-        CheckKind("equal", "equal", (2, "expected"), ("got",), ("expected",), judges.equal),
-        CheckKind("close", "close", (2, "expected"), ("got",), ("expected", "rtol", "atol"), judges.close),
-        CheckKind("gradients", "gradients", (), ("analytic",), ("numeric", "used"), judges.gradients),
-        CheckKind("sympy", "sympy_equal", (2, "reference"), ("got",), ("expected", "symbols", "options"), judges.sympy),
+        CheckKind("equal", "equal", (2, "expected"), ("got",), ("expected",), judges.equal, "expected"),
+        CheckKind("close", "close", (2, "expected"), ("got",), ("expected", "rtol", "atol"), judges.close, "expected"),
+        CheckKind("gradients", "gradients", (), ("analytic",), ("numeric", "used"), judges.gradients, "numeric"),
+        CheckKind(
+            "sympy",
+            "sympy_equal",
+            (2, "reference"),
+            ("got",),
+            ("expected", "symbols", "options"),
+            judges.sympy,
+            "expected",
+        ),
     )
 }
 
