@@ -6,8 +6,9 @@ still pending, late penalty, total (marked "not final" while manual grades are p
 grading status ("missing" for a roster student who submitted nothing), and integrity flags
 found by comparing each submitted notebook with the released one (deleted, duplicated or
 retyped grade cells, changed tags or metadata, edited test cells, unreadable or missing
-notebooks). The late policy is stated with its formula; MathJax comes from the
-jupyter-server-mathjax package (through the Jupyter server that shows the page, or from the
+notebooks), and what the class got wrong per question (``class_errors``: common wrong answers,
+the misconceptions named for them). The late policy is stated with its formula; MathJax comes
+from the jupyter-server-mathjax package (through the Jupyter server that shows the page, or from the
 installed files when the page is opened from disk), never from a CDN.
 
     python -m course_utils.instructor.report [ps1 ps2 ...]   # in the course folder; none: all graded
@@ -27,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..protocol import counted
+from .class_errors import render_section, summarise, wrong_answers
 
 ABSENT = ("missing", "not submitted yet")  # statuses of a roster student with no submission (grading.store)
 
@@ -276,8 +278,9 @@ def policy_paragraph(policy):
     )
 
 
-def render(assignments_results, policy=None):
-    """HTML page for {assignment: {student: StudentResult}}; ``policy``: the late policy to state."""
+def render(assignments_results, policy=None, class_errors=None):
+    """HTML page for {assignment: {student: StudentResult}}; ``policy``: the late policy to state;
+    ``class_errors``: {assignment: [class_errors.QuestionSummary]} (what the class got wrong)."""
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>",
         mathjax_script(),
@@ -310,6 +313,8 @@ def render(assignments_results, policy=None):
         )
         parts += [_student_row(r) for r in results.values()]
         parts.append("</table>")
+        if class_errors and assignment in class_errors:
+            parts.append(render_section(class_errors[assignment]))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -328,7 +333,9 @@ def write_report(root, assignments=None, rows=None):
     assignments = graded_assignments(rows) if assignments is None else assignments
     policy = LatePolicy.from_settings(load_settings(root))
     target = root / "grades.html"
-    target.write_text(render({a: collect(root, a, rows) for a in assignments}, policy))
+    results = {a: collect(root, a, rows) for a in assignments}
+    errors = {a: summarise(r, wrong_answers(root, a, r)) for a, r in results.items()}
+    target.write_text(render(results, policy, errors))
     return target
 
 
