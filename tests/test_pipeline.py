@@ -22,6 +22,7 @@ import pytest
 
 from course_utils.instructor.demo import scores_by_cell
 from course_utils.instructor.report import collect
+from course_utils.protocol.misconceptions import LEAD
 
 REPO = Path(__file__).resolve().parent.parent
 # COURSE_ASSIGNMENTS="ps1 ps2" restricts the round trip to some assignments while authoring.
@@ -165,11 +166,44 @@ class PipelineChecks:
                 if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
                     continue
                 announced = re.search(r"checking\(.*hidden=(\d+)\)", cell.source)
-                block = HIDDEN_BLOCK.search(cell.source)
-                written = len(re.findall(r"^\s*check\.\w+\(", block.group(1), re.M)) if block else 0
+                hidden = "".join(HIDDEN_BLOCK.findall(cell.source))
+                written = len(re.findall(r"^\s*check\.(?!misconception\()\w+\(", hidden, re.M))
                 assert (int(announced.group(1)) if announced else 0) == written, (
                     f"{path.name}:{cell.metadata.nbgrader.grade_id} announces a different hidden count"
                 )
+
+    def test_planted_misconceptions_are_named_and_nothing_else(self, course):
+        """Each example's failed test says 'likely misunderstanding: ...' exactly where expected.json's
+        "named" lists it (with a phrase of the sentence); no other test of any example is labelled."""
+        for example in (REPO / "examples" / self.assignment).iterdir():
+            named = expected(self.assignment, example.name).get("named", {})
+            labelled = {}
+            for path in (course["root"] / "autograded" / example.name / self.assignment).glob("*.ipynb"):
+                for cell in nbformat.read(path, 4).cells:
+                    errors = [o.evalue for o in cell.get("outputs", []) if o.output_type == "error"]
+                    if errors and LEAD in errors[0]:
+                        labelled[cell.metadata.nbgrader.grade_id] = errors[0].split(LEAD, 1)[1]
+            assert sorted(labelled) == sorted(named), f"{example.name}: {labelled}"
+            for gid, phrase in named.items():
+                assert phrase in labelled[gid], f"{example.name}:{gid}: {labelled[gid]}"
+        page = (course["root"] / "grades.html").read_text()
+        assert "What the class got wrong" in page
+        for example in (REPO / "examples" / self.assignment).iterdir():
+            for phrase in expected(self.assignment, example.name).get("named", {}).values():
+                assert phrase.replace("'", "&#x27;") in page or phrase in page, f"grades.html does not name {phrase!r}"
+
+    def test_catalogue_never_reaches_release_or_feedback(self, course):
+        """No misconception call or sentence in the release; in feedback only the sentences an answer matched."""
+        sentences = catalogue_sentences(self.assignment)
+        for path in (REPO / "release" / self.assignment).glob("*.ipynb"):
+            text = path.read_text()
+            assert "misconception" not in text and not [s for s in sentences if s in text], path
+        for html in (course["root"] / "feedback").glob(f"*/{self.assignment}/*.html"):
+            text = html.read_text().replace("&#39;", "'").replace("&quot;", '"')
+            assert "check.misconception" not in text, html
+            named = expected(self.assignment, html.parent.parent.name).get("named", {}).values()
+            shown = [s for s in sentences if s in text and not any(phrase in s for phrase in named)]
+            assert not shown, f"{html}: {shown}"
 
     def test_reference_solution_runs_clean_when_graded(self, course):
         """No error and nothing on stderr in any cell (widgets, progress bars, plots included)."""
@@ -210,6 +244,19 @@ class PipelineChecks:
             assert bool(result.flags) == expected(self.assignment, student).get("flagged", False), (
                 f"{student}: {result.flags}"
             )
+
+
+def catalogue_sentences(assignment):
+    """The sentences of the misconceptions declared in an assignment's source notebooks."""
+    import ast
+
+    found = []
+    for path in (REPO / "source" / assignment).glob("*.ipynb"):
+        for cell in nbformat.read(path, 4).cells:
+            if "check.misconception(" in cell.source:
+                calls = [n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Call)]
+                found += [c.args[2].value for c in calls if getattr(c.func, "attr", "") == "misconception"]
+    return found
 
 
 class RerunCheck:
