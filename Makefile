@@ -63,10 +63,11 @@ lab: venv data
 	$(PY) -m course_utils.instructor.lab
 
 # The course on a real JupyterHub on 127.0.0.1 (as root: Unix accounts from hub/roster.csv, docs/hub.md)
+# Only the missing ones: Debian's npm conflicts with a nodejs that bundles npm (as on CI's machines)
 hub-deps:
-	@command -v sudo >/dev/null && command -v npm >/dev/null && command -v bwrap >/dev/null \
-		|| apt-get install -y -q sudo npm bubblewrap >/dev/null \
-		|| { apt-get update -q >/dev/null && apt-get install -y -q sudo npm bubblewrap >/dev/null; }
+	@missing=$$(for tool in sudo npm bwrap; do command -v $$tool >/dev/null || echo $$tool; done | sed s/bwrap/bubblewrap/); \
+		test -z "$$missing" || apt-get install -y -q $$missing >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }
 
 hub-setup: venv data hub-deps
 	$(PY) -m course_utils.instructor.hub setup

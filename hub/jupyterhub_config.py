@@ -36,7 +36,10 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(LAYOUT.venv / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.args = ["--LabApp.news_url=None"]  # offline: no news feed
+c.Spawner.args = [  # offline: no news feed, no news or update prompts (make lab's settings)
+    "--LabApp.news_url=None",
+    f"--LabApp.app_settings_dir={LAYOUT.lab_settings}",
+]
 c.Spawner.environment = {
     "PATH": f"{LAYOUT.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",  # the course's nbgrader
     "COURSE_EXCHANGE": str(LAYOUT.exchange),  # read by hub/roles/everyone/nbgrader_config.py
@@ -64,9 +67,15 @@ c.JupyterHub.load_roles = [
         "groups": [f"formgrade-{course}"],
         "scopes": [f"access:services!service={course}", f"read:services!service={course}", "list:services"],
     },
-    {  # JupyterHub's default server scopes, plus its user's groups (nbgrader's course list)
-        "name": "server",
-        "scopes": ["users:activity!user", "access:servers!server", "read:users:groups!user"],
+    {  # JupyterHub's default server scopes, plus what nbgrader's course list reads: its user's groups
+        "name": "server",  # and the services (not the user's other rights: an admin's server is not an admin)
+        "scopes": [
+            "users:activity!user",
+            "access:servers!server",
+            "read:users:groups!user",
+            "list:services",
+            "read:services",
+        ],
     },
     {
         "name": f"{course}-service",
@@ -84,6 +93,7 @@ c.JupyterHub.services = [
             str(LAYOUT.venv / "bin" / "jupyterhub-singleuser"),
             f"--ServerApp.root_dir={LAYOUT.course_home}",
             "--LabApp.news_url=None",
+            f"--LabApp.app_settings_dir={LAYOUT.lab_settings}",
             # Formgrader's Autograde button: the course's one sudo rule (a list trait: one flag per item)
             *(f"--CourseFormgrader.grade_command={word}" for word in ("sudo", "-n", LAYOUT.grade_command)),
         ],

@@ -139,6 +139,7 @@ SCOPE_SECONDS = {
     "tests/test_pipeline.py::TestPipeline_ps5": 41,
     "tests/test_pipeline.py::TestPipeline_ps1": 30,
     "tests/grading/test_real_assignments.py": 20,
+    "tests/lms/test_lti.py": 19,  # a JupyterHub and an LTI platform on loopback
     "source/ps5/short_problems.ipynb": 15,
     "tests/unit/test_term.py": 14,
     "source/ps4/dl_assignment_3.ipynb": 14,

@@ -1,6 +1,7 @@
 """`make hub`: the course on a JupyterHub on 127.0.0.1, with real Unix accounts (run as root).
 
-    python -m course_utils.instructor.hub setup [ROSTER]   accounts, Python, course, exchange (idempotent)
+    python -m course_utils.instructor.hub setup [ROSTER] [--assignments ps1 ...]   accounts, Python, course,
+                                                           exchange, releases (idempotent)
     python -m course_utils.instructor.hub start [ROSTER]   JupyterHub in the foreground (COURSE_HUB_PORT, 8000)
 
 What lives where is `HubLayout`; who is who is the roster (hub/roster.csv: id, first_name,
@@ -12,6 +13,7 @@ graders) can open. Grading runs `course grade` as root through one sudo rule (th
 needs root); docs/hub.md says how the same set-up goes to a real server.
 """
 
+import argparse
 import csv
 import grp
 import hashlib
@@ -21,6 +23,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +55,11 @@ class HubLayout:
     def roles(self):
         """Jupyter config folders per role, put on each server's JUPYTER_CONFIG_PATH."""
         return self.prefix / "roles"
+
+    @property
+    def lab_settings(self):
+        """JupyterLab's settings overrides for every server (offline: no news, no update check)."""
+        return self.roles / "lab_settings"
 
     @property
     def state(self):
@@ -140,14 +148,15 @@ def install_python(layout=LAYOUT):
         layout.venv / ".course-utils-stamp": tree_hash(REPO / "course_utils"),
     }
     current = [stamp.exists() and stamp.read_text() == digest for stamp, digest in stamps.items()]
-    pip = (layout.venv / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check")
+    uv = Path(sys.executable).parent / "uv"  # parallel installs; .pyc compiled now (users cannot write them)
+    install = (uv, "pip", "install", "--quiet", "--python", layout.venv / "bin" / "python", "--compile-bytecode")
     if not current[0]:
         open_to_all_accounts(sys.base_prefix)
         shutil.rmtree(layout.venv, ignore_errors=True)
-        run(Path(sys.base_prefix) / "bin" / "python3", "-m", "venv", layout.venv)
-        run(*pip, "-c", REPO / "requirements.lock", f"{REPO}[course,grading,hub]")
+        run(uv, "venv", "--quiet", "--seed", "--python", Path(sys.base_prefix) / "bin" / "python3", layout.venv)
+        run(*install, "-c", REPO / "requirements.lock", f"{REPO}[course,grading,hub,lms]")
     elif not current[1]:
-        run(*pip, "--no-deps", "--force-reinstall", REPO)
+        run(*install, "--no-deps", "--reinstall-package", "course-utils", REPO)
     for stamp, digest in stamps.items():
         stamp.write_text(digest)
 
@@ -167,9 +176,11 @@ def install_proxy(layout=LAYOUT):
 
 
 def install_roles(layout=LAYOUT):
-    """hub/roles -> the hub's role config folders (root-owned, readable by all)."""
+    """hub/roles -> the hub's role config folders, make lab's JupyterLab settings beside them
+    (root-owned, readable by all)."""
     shutil.rmtree(layout.roles, ignore_errors=True)
     shutil.copytree(HUB_FILES / "roles", layout.roles)
+    shutil.copytree(Path(__file__).parent / "lab_settings", layout.lab_settings)
     for path in [layout.roles, *layout.roles.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
@@ -218,8 +229,9 @@ def install_exchange(layout=LAYOUT):
     layout.exchange.parent.chmod(0o755)
 
 
-def install_course(people, layout=LAYOUT):
-    """The course folder in the course account's home, its gradebook roster, its releases."""
+def install_course(people, layout=LAYOUT, assignments=None):
+    """The course folder in the course account's home, its gradebook roster, its releases
+    (``assignments``, default every one in source/)."""
     account = layout.course_account
     layout.course_dir.mkdir(exist_ok=True)
     shutil.rmtree(layout.course_dir / "source", ignore_errors=True)
@@ -239,8 +251,8 @@ def install_course(people, layout=LAYOUT):
     env = dict(os.environ, COURSE_EXCHANGE=str(layout.exchange), PATH=f"{layout.venv / 'bin'}:/usr/bin:/bin")
     as_course = {"user": account, "cwd": layout.course_dir, "env": env}
     run(nbgrader, "db", "student", "import", roster, **as_course)
-    run(nbgrader, "generate_assignment", "*", "--force", **as_course)  # release/ and the gradebook's cells
-    for assignment in sorted(p.name for p in (layout.course_dir / "source").iterdir() if p.is_dir()):
+    for assignment in assignments or sorted(p.name for p in (layout.course_dir / "source").iterdir() if p.is_dir()):
+        run(nbgrader, "generate_assignment", assignment, "--force", **as_course)  # release/ and the gradebook's cells
         run(nbgrader, "release_assignment", assignment, "--force", **as_course)
 
 
@@ -274,7 +286,7 @@ def install_grade_command(layout=LAYOUT):
     run("visudo", "-cf", rule)
 
 
-def setup(roster=HUB_FILES / "roster.csv", layout=LAYOUT):
+def setup(roster=HUB_FILES / "roster.csv", layout=LAYOUT, assignments=None):
     """Everything `start` needs; safe to rerun (the Python and the proxy are rebuilt only on change)."""
     if os.geteuid() != 0:
         sys.exit("make hub creates Unix accounts and runs the hub as root: run it as root")
@@ -290,12 +302,13 @@ def setup(roster=HUB_FILES / "roster.csv", layout=LAYOUT):
         ("roles", lambda: install_roles(layout)),
         ("accounts", lambda: create_accounts(people, layout)),
         ("exchange", lambda: install_exchange(layout)),
-        ("course", lambda: install_course(people, layout)),
+        ("course", lambda: install_course(people, layout, assignments)),
         ("grading", lambda: install_grade_command(layout)),
     )
     for name, step in steps:
-        print(f"hub setup: {name}", flush=True)
+        started = time.monotonic()
         step()
+        print(f"hub setup: {name} ({time.monotonic() - started:.1f} s)", flush=True)
     print(f"hub setup: done; demo passwords in {layout.state / 'passwords.csv'} (root only)")
 
 
@@ -311,13 +324,25 @@ def start(roster=HUB_FILES / "roster.csv", layout=LAYOUT):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["setup"] and len(argv) <= 2:
-        setup(*[Path(a) for a in argv[1:]])
-    elif argv[:1] == ["start"] and len(argv) <= 2:
-        start(*[Path(a) for a in argv[1:]])
+    parser = argparse.ArgumentParser(prog="python -m course_utils.instructor.hub", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help in (("setup", "accounts, Python, course, exchange (idempotent)"), ("start", "run the hub")):
+        command = commands.add_parser(name, help=help)
+        command.add_argument(
+            "roster",
+            nargs="?",
+            type=Path,
+            default=HUB_FILES / "roster.csv",
+            help="roster CSV: id, first_name, last_name, email, role (default: hub/roster.csv)",
+        )
+    commands.choices["setup"].add_argument(
+        "--assignments", nargs="+", metavar="NAME", help="release only these (default: every assignment in source/)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "setup":
+        setup(args.roster, assignments=args.assignments)
     else:
-        sys.exit("usage: python -m course_utils.instructor.hub {setup|start} [ROSTER.csv]")
+        start(args.roster)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from people import ASSIGNMENT
 
 from course_utils.instructor.hub import HUB_FILES, LAYOUT, read_roster
 
@@ -78,7 +79,8 @@ def running_hub(roster, log):
     """A Hub of ``roster`` on free loopback ports; stopped (servers and service too) on exit."""
     people = read_roster(roster)
     reset_course(people)
-    subprocess.run([sys.executable, "-m", "course_utils.instructor.hub", "setup", str(roster)], check=True)
+    setup = [sys.executable, "-m", "course_utils.instructor.hub", "setup", str(roster), "--assignments", ASSIGNMENT]
+    subprocess.run(setup, check=True)
     with open(LAYOUT.state / "passwords.csv", newline="") as handle:
         passwords = {row["id"]: row["password"] for row in csv.DictReader(handle)}
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ grades it. Screenshots go to $COURSE_TEST_ARTIFACTS/hub (default /tmp/course-tes
 """
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from people import ARTIFACTS, ASSIGNMENT, NOTEBOOK, printed_function
@@ -15,6 +16,19 @@ from course_utils.instructor.hub import LAYOUT
 
 pytestmark = pytest.mark.hub
 MANUAL_ANSWER = "overfitting_size_text"  # ps1's first manually graded answer (1 point)
+
+
+@contextmanager
+def page_of(chromium, name):
+    """A new page; what it showed when a step failed is kept as <name>-failed.png."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        yield page
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"{name}-failed.png"))
+        raise
+    finally:
+        page.close()
 
 
 def log_in(page, hub, name):
@@ -28,10 +42,16 @@ def log_in(page, hub, name):
 
 
 def test_student_sees_the_numbers_she_is_graded_and_given_feedback_on(term, hub, chromium):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    with page_of(chromium, "alice") as page:
+        student_run(page, hub)
+
+
+def student_run(page, hub):
     log_in(page, hub, "alice")
     page.goto(f"{hub.url}/user/alice/lab/tree/{LAYOUT.course}/{ASSIGNMENT}/{NOTEBOOK}.ipynb")
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=120_000)
+    # the kernel connected (Run All before that runs nothing)
+    page.locator(".jp-StatusBar-Widget", has_text="Idle").first.wait_for(timeout=120_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     shown = page.locator(".jp-OutputArea-output", has_text="your function:").first
@@ -42,11 +62,14 @@ def test_student_sees_the_numbers_she_is_graded_and_given_feedback_on(term, hub,
     assert seen == printed_function("alice"), f"alice sees {seen!r} while working"
     graded = (LAYOUT.course_dir / "autograded" / "alice" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text()
     assert seen.replace("*", "") in graded.replace("*", ""), "the grader ran alice's notebook with other numbers"
-    page.close()
 
 
 def test_instructor_grades_a_written_answer_with_the_rubric_in_view(term, hub, chromium):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    with page_of(chromium, "ada") as page:
+        instructor_run(page, hub, term)
+
+
+def instructor_run(page, hub, term):
     log_in(page, hub, "ada")
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Course List").first.click()
@@ -70,4 +93,3 @@ def test_instructor_grades_a_written_answer_with_the_rubric_in_view(term, hub, c
     grades = ada.call("GET", f"{formgrader}/api/grades", params={"submission_id": bob["id"]}).json()
     manual = {g["name"]: g["manual_score"] for g in grades}
     assert manual[MANUAL_ANSWER] == 0.5, manual
-    page.close()
