@@ -18,6 +18,7 @@ Example submissions live in ``examples/<assignment>/<student>/``:
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -69,12 +70,21 @@ def example_students(root, assignment):
 
 
 def _answer_cells(nb):
-    """grade_id -> source of each answer cell, with nbgrader's solution markers removed."""
+    """grade_id -> source of each answer cell, with nbgrader's solution markers removed; a written
+    (markdown) answer is the model answer as a student would write it: no label, no rubric."""
     return {
-        cell.metadata.nbgrader.grade_id: without_markers(cell.source).rstrip("\n")
+        cell.metadata.nbgrader.grade_id: _as_student_wrote(cell)
         for cell in nb.cells
         if cell.metadata.get("nbgrader", {}).get("solution")
     }
+
+
+def _as_student_wrote(cell):
+    text = without_markers(cell.source).rstrip("\n")
+    if cell.cell_type != "markdown":
+        return text
+    paragraphs = [part.lstrip() for part in text.split("\n\n") if not part.lstrip().startswith("Rubric")]
+    return "\n\n".join(re.sub(r"^Model answer[^:]*:\s*", "", part) for part in paragraphs)
 
 
 def answer_like(example, released, source):
