@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: all venv data system-deps demo test test-full test-browser test-fast test-hub chromium lint lab hub hub-deps hub-setup release lock bench bench-hub clean
+.PHONY: all venv data system-deps demo test test-full test-browser test-fast test-hub chromium lint lab hub hub-deps hub-setup release lock bench bench-notebooks bench-hub clean
 
 all: demo
 
@@ -82,7 +82,11 @@ test-hub: venv data hub-deps chromium
 bench-hub: venv data hub-deps
 	$(PY) benchmarks/hub_load.py
 
-bench: venv data
+# The benchmarks with targets (ps2 explorers and autoencoder, course grade vs stock) and one summary table
+bench: venv data system-deps
+	$(PY) benchmarks/summary.py
+
+bench-notebooks: venv data
 	$(PY) benchmarks/notebook_times.py
 
 lock: venv

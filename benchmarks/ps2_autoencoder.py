@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from figures import figure, not_measured  # benchmarks/figures.py: the headline figures of make bench
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "source" / "ps2" / "autoencoder.ipynb"
@@ -106,18 +107,22 @@ def main():
         f"{flops / t_np / 1e9 / peak_all:.0%} of the {os.cpu_count()}-thread peak "
         f"({flops / t_np / 1e9 / peak1:.0%} of the 1-thread peak; target >= 25%)"
     )
+    share = 100 * flops / t_np / 1e9 / peak_all
+    figure("ps2 autoencoder: NumPy epoch, share of the GEMM peak", share, "%", 25, "higher")
     try:
         import torch
     except ImportError:
         print(
             "torch not installed: skipping the comparison (make a separate venv with torch, see this file's docstring)"
         )
+        not_measured("ps2 autoencoder: PyTorch epoch / NumPy epoch", "no torch in this venv (see ps2_autoencoder.py)")
         return
     times = {threads: torch_epoch(X, threads) for threads in sorted({1, os.cpu_count() or 1})}
     for threads, t in times.items():
         print(f"PyTorch {torch.__version__} epoch, {threads} thread(s): {t:.2f} s")
     best = min(times.values())
     print(f"ratio PyTorch / NumPy (best PyTorch setting): {best / t_np:.2f}x (target >= 1.5x)")
+    figure("ps2 autoencoder: PyTorch epoch / NumPy epoch", best / t_np, "x", 1.5, "higher")
 
 
 if __name__ == "__main__":
