@@ -43,7 +43,8 @@ def _add_settings(command):
             continue  # nbgrader's CourseDirectory.course_id, from nbgrader_config.py
         flag = "--" + name.replace("_", "-")
         if isinstance(default, bool):
-            command.add_argument(flag, action="store_true", default=None, help=help)
+            action = argparse.BooleanOptionalAction if default else "store_true"  # --no-<name> turns a True off
+            command.add_argument(flag, action=action, default=None, help=help)
         else:
             command.add_argument(
                 flag,

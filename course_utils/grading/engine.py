@@ -70,20 +70,27 @@ def _submission_hash(root, assignment, student):
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def _slot():
-    """A sandbox slot number not used by any other grading process on this machine."""
+def _take_slot():
+    """(slot number, open lock file): the slot is ours until the file is closed."""
     folder = Path(tempfile.gettempdir()) / "course-grader-slots"
     folder.mkdir(exist_ok=True)
     for number in range(MAX_SLOTS):
-        with open(folder / f"{number}.lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue
-            yield number
-            return
+        handle = open(folder / f"{number}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        return number, handle
     raise RuntimeError(f"all {MAX_SLOTS} sandbox slots are busy")
+
+
+@contextlib.contextmanager
+def _slot():
+    """A sandbox slot number not used by any other grading process on this machine."""
+    number, handle = _take_slot()
+    with handle:
+        yield number
 
 
 def _env(student, mode):
@@ -122,7 +129,7 @@ def _judge_run(settings, slot):
     return JudgeRun({**_sandbox(settings, slot), "readable": ()}, env, settings.judge_timeout)
 
 
-def _run(plan, student, mode, settings, slot):
+def _run(plan, student, mode, settings, slot, root=None):
     from .execute import run_plan
     from .sandbox import private_folder
 
@@ -135,7 +142,112 @@ def _run(plan, student, mode, settings, slot):
             settings.cell_timeout,
             settings.max_crashes,
             settings.run_seconds,
+            plan_extra={"font_cache": _font_cache(root)},
         )
+
+
+FONT_CACHE = "matplotlib-fonts.json"  # in .grading_cache/: matplotlib's font list, for every run's start
+
+
+def _font_cache(root):
+    """{"name": "fontlist-v....json", "text": ...} or None: matplotlib's font list as a fresh
+    MPLCONFIGDIR would build it (a scan of every font file, ~0.5 s of each sandboxed run's start),
+    written by ``build_font_cache`` before the workers start (None until it is there)."""
+    try:
+        return json.loads((Path(root) / ".grading_cache" / FONT_CACHE).read_text()) if root else None
+    except (OSError, ValueError):
+        return None
+
+
+def build_font_cache(root):
+    """Write .grading_cache/matplotlib-fonts.json (our own code only, unsandboxed), unless it exists."""
+    import subprocess
+    import sys
+
+    target = Path(root) / ".grading_cache" / FONT_CACHE
+    if target.exists():
+        return
+    with tempfile.TemporaryDirectory(prefix="grade-fonts-") as folder:
+        env = {"PATH": "/usr/bin:/bin", "MPLCONFIGDIR": folder, "HOME": folder}
+        done = subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True)
+        names = sorted(p.name for p in Path(folder).glob("fontlist-v*.json"))
+        if done.returncode or not names:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{FONT_CACHE}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"name": names[0], "text": (Path(folder) / names[0]).read_text()}))
+        partial.replace(target)
+
+
+def warm_up(root):
+    """Before the workers start: the package's bytecode now, the font list in a thread (a worker's
+    first runs scan the fonts themselves until it is written). Returns the thread."""
+    import threading
+
+    precompile()
+    thread = threading.Thread(target=build_font_cache, args=(root,), daemon=True)
+    thread.start()
+    return thread
+
+
+_zygotes = {}  # (limits, unsandboxed) -> (Zygote, its slot's lock file, its folder's context): one per process
+
+
+def _zygote(settings):
+    """This process's warm reference interpreter (``grading.zygote``), started on first use; None
+    when it cannot start (then reference runs start fresh processes, as student runs always do)."""
+    from .sandbox import private_folder
+    from .zygote import Zygote, ZygoteError
+
+    key = (settings.limits, settings.unsandboxed)
+    if key not in _zygotes:
+        number, lock = _take_slot()
+        folder = private_folder(settings.limits, settings.unsandboxed, prefix="grade-zygote-")
+        try:
+            env = {k: v for k, v in _env("", "judge").items() if k not in (STUDENT_VARIABLE, MODE_VARIABLE)}
+            zygote = Zygote({**_sandbox(settings, number)}, env, folder.__enter__())
+        except (ZygoteError, OSError) as exc:
+            folder.__exit__(None, None, None)
+            lock.close()
+            _zygotes[key] = None
+            print(f"reference runs without a zygote: {exc}")
+            return None
+        _zygotes[key] = (zygote, lock, folder)
+        _close_at_exit()
+    return _zygotes[key] and _zygotes[key][0]
+
+
+def _close_zygotes():
+    for entry in [e for e in _zygotes.values() if e]:
+        zygote, lock, folder = entry
+        zygote.close()
+        folder.__exit__(None, None, None)
+        lock.close()
+    _zygotes.clear()
+
+
+def _close_at_exit():
+    """Close the zygotes when this process ends (a pool worker runs multiprocessing's finalizers only)."""
+    import atexit
+    from multiprocessing import util
+
+    atexit.register(_close_zygotes)
+    util.Finalize(None, _close_zygotes, exitpriority=10)
+
+
+def _reference_run(plan, student, settings, slot, root=None):
+    """Execution of a reference plan: forked from the zygote (instructor code only), else fresh."""
+    from .zygote import ZygoteError
+
+    zygote = _zygote(settings) if settings.reference_zygote else None
+    if zygote is not None:
+        try:
+            return zygote.run(plan.cells, student, settings.cell_timeout, settings.max_crashes, settings.run_seconds)
+        except ZygoteError as exc:
+            print(f"zygote failed ({exc}); reference runs start fresh processes from now on")
+            _close_zygotes()
+            _zygotes[(settings.limits, settings.unsandboxed)] = None
+    return _run(plan, student, "judge", settings, slot, root)
 
 
 def _by_grade_id(plan, execution):
@@ -153,7 +265,7 @@ def reference_results(root, assignment, notebook, student, settings, slot):
         if (cache / f"{name}.json").exists():
             return {g: CellResult(**c) for g, c in json.loads((cache / f"{name}.json").read_text()).items()}
     plan = reference_plan(read_notebook(source))
-    execution = _run(plan, student, "judge", settings, slot)
+    execution = _reference_run(plan, student, settings, slot, root)
     results = _by_grade_id(plan, execution)
     cache.mkdir(parents=True, exist_ok=True)
     partial = cache / f".{student}.{os.getpid()}.tmp"
@@ -215,7 +327,7 @@ def _grade_notebook(root, assignment, notebook, student, settings, slot):
     )
     plan = student_plan(source_cells, release_cells, cells[: settings.max_cells])
     reference = reference_results(root, assignment, notebook, student, settings, slot)
-    execution = _run(plan, student, "probe", settings, slot)
+    execution = _run(plan, student, "probe", settings, slot, root)
     write_autograded(root, assignment, student, notebook, plan, execution)
     grade = NotebookGrade(
         flags=extra + [f"{notebook}: {flag}" for flag in plan.flags] + _run_findings(notebook, plan, execution)
@@ -337,6 +449,17 @@ def _prepare_in_process(root, assignment, student, settings):
     return student
 
 
+def precompile():
+    """Write the bytecode of ``course_utils`` where it is missing or stale: every sandboxed process
+    imports the package read-only (and with PYTHONDONTWRITEBYTECODE), so a missing .pyc is
+    compiled again in each of them."""
+    import compileall
+
+    package = Path(__file__).resolve().parent.parent
+    with contextlib.suppress(OSError):
+        compileall.compile_dir(package, quiet=1)
+
+
 def _local_pool(workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -351,6 +474,7 @@ def prepare_references(root, assignment, students, settings=Settings()):
     """
     from concurrent.futures import as_completed
 
+    warm_up(root)
     with _local_pool(settings.workers) as pool:
         for future in as_completed(
             [pool.submit(_prepare_in_process, str(root), assignment, s, settings) for s in students]
@@ -365,6 +489,7 @@ def grade_class(root, assignment, students, settings=Settings()):
     in a local process pool. A task that dies is a failed result for that student only.
     """
     tasks = [(str(root), assignment, s, settings) for s in students]
+    warm_up(root)
     if settings.scheduler:
         from dask.distributed import Client, as_completed
 

@@ -158,7 +158,7 @@ def _start_runner(cells, skip, run):
     """The sandboxed runner process, its channel reader and its raw-output reader, started."""
     from .sandbox import sandbox_command
 
-    _write_new(run.workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip)}))
+    _write_new(run.workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip), **run.plan_extra}))
     read_fd, write_fd = os.pipe()
     argv = sandbox_command(_runner_argv(), run.workdir, {**run.env, RESULT_FD_VARIABLE: str(write_fd)}, **run.sandbox)
     process = subprocess.Popen(
@@ -206,13 +206,13 @@ def _exits(process, seconds):
 
 def _attempt(cells, skip, run, execution):
     """One runner process; fills ``execution.cells``; returns the index it died in, or None."""
-    process, channel, raw = _start_runner(cells, skip, run)
+    process, channel, raw = (run.start or _start_runner)(cells, skip, run)
     progress = _Progress(cells, skip, execution)
     _follow(progress, channel, process, run)
     if progress.ending is Ending.FINISHED and not _exits(process, END_GRACE):
         execution.flags.append("its process kept running after it reported its last cell (a forged end?)")
     code = process.poll()
-    kill_group(process)
+    (getattr(process, "stop", None) or (lambda: kill_group(process)))()
     raw.join(timeout=5)
     execution.flags += [f"result channel: {p}" for p in dict.fromkeys(channel.problems)]
     execution.raw_output += raw.text()
@@ -289,20 +289,26 @@ class _Run:
     cell_timeout: float
     seconds: float  # the whole run's time budget, crash re-runs included
     deadline: float
+    start: object = None  # (cells, skip, run) -> (process, channel, raw); default: a new sandboxed runner
+    plan_extra: dict = field(default_factory=dict)  # more of plan.json for the runner (e.g. "font_cache")
 
 
-def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3, run_seconds=1800.0):
+def run_plan(
+    cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3, run_seconds=1800.0, start=None, plan_extra=None
+):
     """Execute ``cells`` (plan dicts) in ``workdir``; see module docstring.
 
     sandbox: keyword arguments for ``sandbox.sandbox_command`` (limits, readable, slot, unsandboxed).
     max_deaths: processes that may die before the remaining cells are given up;
-    run_seconds: wall time of the whole run, crash re-runs included.
+    run_seconds: wall time of the whole run, crash re-runs included;
+    start: how each runner process starts (default ``_start_runner``; ``zygote.Zygote.start``
+    forks reference runs from a warm interpreter); plan_extra: more keys of plan.json (``runner.main``).
     """
-    start, execution, skip = time.monotonic(), Execution(), set()
+    began, execution, skip = time.monotonic(), Execution(), set()
     cells = [
         {"index": c["index"], "source": c["source"], "instructor": c.get("role") in ("test", "locked")} for c in cells
     ]
-    run = _Run(Path(workdir), env, sandbox, cell_timeout, run_seconds, start + run_seconds)
+    run = _Run(Path(workdir), env, sandbox, cell_timeout, run_seconds, began + run_seconds, start, plan_extra or {})
     for _ in range(max_deaths + 1):
         died_in = _attempt(cells, skip, run, execution)
         if died_in is None:
@@ -321,7 +327,7 @@ def run_plan(cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3, run
             c["index"], CellResult("died", "not run: the process died too often or the run used its time budget")
         )
     execution.flags += _disk_findings(run)
-    execution.seconds = time.monotonic() - start
+    execution.seconds = time.monotonic() - began
     return execution
 
 
