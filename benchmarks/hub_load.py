@@ -23,10 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "hub"))
 
+from figures import figure  # noqa: E402 (benchmarks/figures.py)
 from people import ARTIFACTS, ASSIGNMENT, Person, answer  # noqa: E402
 from running_hub import running_hub  # noqa: E402
 
 from course_utils.instructor.hub import HUB_FILES, LAYOUT, read_roster  # noqa: E402
+
+CLASS_TARGET = 60  # seconds for the whole class to spawn, fetch and submit (issue: "within a minute")
 
 
 def load_roster(students, folder):
@@ -74,6 +77,7 @@ def main():
             class_seconds = time.monotonic() - start
             spawn, submit = [t[0] for t in timings], [t[1] for t in timings]
             print(f"{len(names)} students, {args.parallel} at a time: all submitted in {class_seconds:.1f} s")
+            figure(f"hub: {len(names)} students spawn, fetch and submit", class_seconds, "s", CLASS_TARGET, "lower")
             for label, values in (("spawn to ready", spawn), ("submit call", submit)):
                 print(
                     f"  {label:15s} median {statistics.median(values):5.2f} s   p95 {percentile(values, 0.95):5.2f} s"
