@@ -33,7 +33,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 
 def batched(f):
@@ -160,29 +160,49 @@ class LossSurfaceExplorer:
 
 LEVELS = 24
 _COLORS = (matplotlib.colormaps["viridis"](np.linspace(0, 1, LEVELS)) * 255).astype(np.uint8)
+_FONT = ImageFont.load_default(size=12)  # Pillow's bundled font: the colour bar's numbers
 
 
-def _frame(xlabel, ylabel, y_ticks=True, size=(5.0, 4.0), dpi=80):
-    """Axes drawn once: (RGBA array, pixel box (x0, y0, x1, y1) of the plotting area)."""
+def _frame(xlabel, ylabel, two_d=True, size=(5.6, 4.2), dpi=100):
+    """Axes drawn once: (RGBA array, pixel box (x0, y0, x1, y1) of the plotting area, pixel box of
+    the colour bar (2-D) or None)."""
     fig = Figure(figsize=size, dpi=dpi)
-    ax = fig.add_axes([0.15, 0.13, 0.8, 0.8])
+    ax = fig.add_axes([0.13, 0.12, 0.66, 0.82])
     ax.set_xlim(-1, 1)
     ax.set_ylim(-1, 1)
     ax.set_xticks(np.linspace(-1, 1, 5))
-    ax.set_yticks(np.linspace(-1, 1, 5) if y_ticks else [])
+    ax.set_yticks(np.linspace(-1, 1, 5) if two_d else [])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    bar = fig.add_axes([0.82, 0.12, 0.035, 0.82]) if two_d else None
+    if bar is not None:
+        bar.set_xticks([])
+        bar.set_yticks([])
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     rgba = np.array(canvas.buffer_rgba())
+    return rgba, _pixel_box(ax, rgba.shape[0]), _pixel_box(bar, rgba.shape[0]) if bar is not None else None
+
+
+def _pixel_box(ax, height):
+    """(x0, y0, x1, y1): the pixels inside ``ax``'s frame, y from the top."""
     box = ax.get_window_extent()
-    height = rgba.shape[0]
-    return rgba, (
+    return (
         int(np.ceil(box.x0)) + 1,
         int(np.ceil(height - box.y1)) + 1,
         int(np.floor(box.x1)),
         int(np.floor(height - box.y0)),
     )
+
+
+def _colour_bar(picture, box, lo, hi):
+    """The colour scale in ``box`` (bright at the top) and its low, middle and high values beside it."""
+    x0, y0, x1, y1 = box
+    bands = np.clip(((1 - (np.arange(y1 - y0) + 0.5) / (y1 - y0)) * LEVELS).astype(int), 0, LEVELS - 1)
+    picture.paste(Image.fromarray(np.repeat(_COLORS[bands][:, None, :], x1 - x0, axis=1)), (x0, y0))
+    draw = ImageDraw.Draw(picture)
+    for value, y in ((hi, y0), ((lo + hi) / 2, (y0 + y1) / 2), (lo, y1)):
+        draw.text((x1 + 4, y), f"{value:.4g}", fill=(0, 0, 0, 255), font=_FONT, anchor="lm")
 
 
 class FastExplorer(LossSurfaceExplorer):
@@ -205,9 +225,9 @@ class FastExplorer(LossSurfaceExplorer):
         if key not in self._frames:
             names = self.axis_labels
             self._frames[key] = _frame(
-                f"{names[0]} / scale", f"{names[1]} / scale" if two_d else "loss (range below)", y_ticks=two_d
+                f"{names[0]} / scale", f"{names[1]} / scale" if two_d else "loss (range below)", two_d=two_d
             )
-        rgba, (x0, y0, x1, y1) = self._frames[key]
+        rgba, (x0, y0, x1, y1), bar = self._frames[key]
         width, height = x1 - x0, y1 - y0
         finite = values[np.isfinite(values)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -218,6 +238,7 @@ class FastExplorer(LossSurfaceExplorer):
             field = np.asarray(Image.fromarray(field[::-1]).resize((width, height), Image.BILINEAR))
             bands = np.clip(((field - lo) / span * LEVELS).astype(int), 0, LEVELS - 1)
             picture.paste(Image.fromarray(_COLORS[bands]), (x0, y0))
+            _colour_bar(picture, bar, lo, hi)
             draw = ImageDraw.Draw(picture)
             for label, (m1, m2) in self.projected_markers().items():
                 u, v = m1 / z[-1], m2 / z[-1]

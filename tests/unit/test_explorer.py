@@ -229,3 +229,21 @@ def test_labels_are_never_cut(explorer):
     for control in (explorer.loss, explorer.mode, explorer.extent, explorer.offset):
         assert control.style.description_width == "initial", control.description
     assert explorer.redraw.layout.width == "auto"
+
+
+def test_fast_explorer_draws_a_colour_bar_from_the_views_extremes():
+    """Beside the 2-D surface, the colour scale: bright at the top, dark at the bottom."""
+    import io
+
+    from PIL import Image
+
+    fast = ex.FastExplorer({"quad": batched_quadratic}, CENTER, directions=DIRS, extent=1.5, resolution=21)
+    picture = np.asarray(Image.open(io.BytesIO(png(fast.image))).convert("RGB")).astype(int)
+    _, _, (x0, y0, x1, y1) = fast._frames["2d"]
+    column = picture[y0:y1, (x0 + x1) // 2]
+    bright, dark = ex._COLORS[-1][:3].astype(int), ex._COLORS[0][:3].astype(int)
+    assert np.abs(column[0] - bright).max() <= 2 and np.abs(column[-1] - dark).max() <= 2
+    levels = {tuple(pixel) for pixel in column}
+    assert len(levels) == ex.LEVELS, "one band per colour level"
+    beside = picture[y0:y1, x1 + 2 : x1 + 40]
+    assert (beside.sum(axis=2) < 300).any(), "the bar's values are written beside it"
