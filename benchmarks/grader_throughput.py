@@ -4,17 +4,20 @@
 
 A scratch copy of the course gets n submissions of one assignment, built from its examples
 (reference, partly wrong, blank, ...) under distinct student ids, so per-student variants
-differ. Then, each on the same submissions:
+differ. Then, each on the same submissions, one after the other:
 
 1. stock `nbgrader autograde <a> --force --create` (sequential, in-kernel verdicts);
-2. `course grade <a> --workers 1` and `--workers 2` (sandboxed, out-of-process oracle), each
-   with an empty reference cache (its reference run is part of the cost), and `--workers 2`
-   again with the cache filled (as after `course prepare` before the deadline, or a regrade);
-3. the sandbox's overhead per notebook run (the reference notebook run sandboxed and not,
-   alternating, median of 5), and the start-up cost of one sandboxed process alone.
+2. `course grade <a> --workers 2` with an empty reference cache (its reference runs, forked
+   from each worker's zygote, are part of the cost), and the same with `--no-reference-zygote`
+   (each reference run in a fresh sandbox, as before the zygote);
+3. `course prepare <a>` (the reference runs, as before a deadline), then `course grade <a>
+   --workers 2` again: only the students' runs, judges and gradebook writes;
+4. the per-phase breakdown of one submission (``grading_phases``: sandbox start, interpreter
+   start, imports, cells, judge, gradebook).
 
-Prints seconds and submissions per minute, and the ratios to stock (target: >= 4x with 2
-workers). Figures, not assertions: the machine is shared and noisy.
+Prints seconds, submissions per minute and the ratios to stock (targets: >= 4x with an empty
+cache, >= 6x after prepare). Figures, not assertions: the machine is shared and noisy, so
+compare the ratios of one run, and rerun when the load printed beside a step is high.
 """
 
 import os
@@ -53,62 +56,64 @@ def timed(course, *argv):
     return time.perf_counter() - start
 
 
+NBGRADER = (sys.executable, "-m", "nbgrader")
+COURSE = (sys.executable, "-m", "course_utils.grading.cli")
+
+
 def course_grade(course, assignment, *extra, cache=False):
     if not cache:
         shutil.rmtree(course / ".grading_cache", ignore_errors=True)
-    return timed(course, sys.executable, "-m", "course_utils.grading.cli", "grade", assignment, "--force", *extra)
+    return timed(course, *COURSE, "grade", assignment, "--force", *extra)
 
 
-def sandbox_overhead(course, assignment, runs=5):
-    """Median seconds of one notebook's reference run, sandboxed and not, alternating."""
-    import statistics
-
-    from course_utils.grading.assemble import read_notebook, reference_plan
-    from course_utils.grading.engine import _run
-    from course_utils.grading.settings import Settings
-
-    lines = []
-    for source in sorted((course / "source" / assignment).glob("*.ipynb")):
-        plan = reference_plan(read_notebook(source))
-        times = {True: [], False: []}
-        for _ in range(runs):
-            for unsandboxed in (False, True):
-                times[unsandboxed].append(_run(plan, "s00", "judge", Settings(unsandboxed=unsandboxed), 200).seconds)
-        boxed, plain = statistics.median(times[False]), statistics.median(times[True])
-        lines.append(
-            f"sandbox overhead, {source.stem}: {boxed:.2f} s sandboxed vs {plain:.2f} s plain "
-            f"(median of {runs}): {1000 * (boxed - plain):+.0f} ms per notebook run"
-        )
-    return "\n".join(lines)
+def course_prepare(course, assignment):
+    shutil.rmtree(course / ".grading_cache", ignore_errors=True)
+    return timed(course, *COURSE, "prepare", assignment, "--workers", "2")
 
 
 def main(assignment="ps1", n=20):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import grading_phases
+
+    from course_utils.grading.sandbox import measure_overhead
+
     n = int(n)
     course = scratch_course(assignment, n)
     students = sorted(p.name for p in (course / "submitted").iterdir())
     print(f"{assignment}: {len(students)} submissions in {course}")
-    stock = timed(course, sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", "--create")
-    rows = [
-        ("stock nbgrader autograde (sequential)", stock),
-        ("course grade --workers 1", course_grade(course, assignment, "--workers", "1")),
-        ("course grade --workers 2", course_grade(course, assignment, "--workers", "2")),
+    rows = []
+    for name, run in (
         (
-            "course grade --workers 2, after course prepare",
-            course_grade(course, assignment, "--workers", "2", cache=True),
+            "stock nbgrader autograde (sequential)",
+            lambda: timed(course, *NBGRADER, "autograde", assignment, "--force", "--create"),
         ),
-    ]
-    print(f"{'':44} {'seconds':>8} {'subs/min':>9} {'vs stock':>9}")
-    for name, seconds in rows:
-        print(f"{name:44} {seconds:8.1f} {60 * len(students) / seconds:9.1f} {stock / seconds:8.2f}x")
-    print(sandbox_overhead(course, assignment))
-    from course_utils.grading.sandbox import measure_overhead
-
-    bare, boxed = measure_overhead(runs=15)
+        ("course grade --workers 2, empty cache", lambda: course_grade(course, assignment, "--workers", "2")),
+        (
+            "  the same, reference runs not forked",
+            lambda: course_grade(course, assignment, "--workers", "2", "--no-reference-zygote"),
+        ),
+        ("course prepare --workers 2", lambda: course_prepare(course, assignment)),
+        (
+            "course grade --workers 2, after prepare",
+            lambda: course_grade(course, assignment, "--workers", "2", cache=True),
+        ),
+    ):
+        load = os.getloadavg()[0]
+        rows.append((name, run(), load))
+    stock = rows[0][1]
+    print(f"{'':40} {'seconds':>8} {'subs/min':>9} {'vs stock':>9} {'load':>5}")
+    for name, seconds, load in rows:
+        rate = 60 * len(students) / seconds
+        print(f"{name:40} {seconds:8.1f} {rate:9.1f} {stock / seconds:8.2f}x {load:5.2f}")
     print(
-        f"sandbox start-up alone (python -c pass, median of 15): {bare * 1000:.0f} ms plain, "
-        f"{boxed * 1000:.0f} ms sandboxed, +{(boxed - bare) * 1000:.0f} ms per process"
+        f"ratios to stock: {stock / rows[1][1]:.2f}x with an empty cache (target >= 4x), "
+        f"{stock / rows[4][1]:.2f}x after course prepare (target >= 6x)"
     )
-    print("target: course grade --workers 2 >= 4x stock throughput")
+    plain, boxed = measure_overhead(5)
+    phase_rows, fresh = grading_phases.phases(course, assignment, students[0], plain, boxed)
+    print(f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed")
+    print("\n".join(grading_phases.table(phase_rows, f"one submission ({students[0]}), phase by phase:")))
+    print("\n".join(grading_phases.table(fresh, "its reference run in a fresh sandbox (without the zygote):")))
     shutil.rmtree(course, ignore_errors=True)
 
 

@@ -4,10 +4,11 @@
 
 A scratch course gets the assignment (source/, release/, examples/), the example is submitted,
 and the grader's own steps are run and timed one by one, as `course grade` runs them for one
-student (empty reference cache): the reference run in judge mode and the student's run in probe
-mode (each split into sandbox + interpreter + imports, until the first cell starts, and the
-cells), the judge process, and the gradebook transaction. Also printed: a bare `python -c pass`
-plain and sandboxed, and the share of each phase. Figures, not assertions.
+student (empty reference cache): the reference run in judge mode, fresh and forked from the
+warm zygote (``grading.zygote``, what `course grade` uses), and the student's run in probe mode
+(a fresh sandbox), the judge process, and the gradebook transaction. A run's start (until its
+first cell starts) is split with the median ``python -c pass``, plain and sandboxed: sandbox
+start = sandboxed - plain, interpreter start = plain, imports = the rest. Figures, not assertions.
 """
 
 import os
@@ -38,8 +39,24 @@ def timed(function, *args):
     return value, time.perf_counter() - start
 
 
-def phases(root, assignment, student):
-    """[(phase, seconds)] of grading ``student``'s ``assignment`` notebook by notebook."""
+def _run_rows(label, run, plain, boxed):
+    """[(phase, seconds)] of one notebook run: sandbox, interpreter, imports, cells."""
+    if run.startup_seconds < boxed:  # forked from the zygote: no sandbox, no interpreter to start
+        return [
+            (f"{label}, fork from the zygote", run.startup_seconds),
+            (f"{label}, cells", run.seconds - run.startup_seconds),
+        ]
+    return [
+        (f"{label}, sandbox start", boxed - plain),
+        (f"{label}, interpreter start", plain),
+        (f"{label}, imports", run.startup_seconds - boxed),
+        (f"{label}, cells", run.seconds - run.startup_seconds),
+    ]
+
+
+def phases(root, assignment, student, plain, boxed):
+    """[(phase, seconds)] of grading ``student``'s ``assignment`` notebook by notebook, and the
+    [(phase, seconds)] of the reference run started fresh (what the zygote saves)."""
     from course_utils.grading import engine
     from course_utils.grading.assemble import (
         condition_skeletons,
@@ -52,21 +69,29 @@ def phases(root, assignment, student):
     from course_utils.grading.settings import load_settings
     from course_utils.grading.store import Store, SubmissionResult
 
-    settings, rows, scores = load_settings(root), [], {}
+    settings, rows, fresh, scores = load_settings(root), [], [], {}
+    _, seconds = timed(engine.build_font_cache, root)
+    rows.append(("matplotlib font list (once per course)", seconds))
+    _, seconds = timed(engine._zygote, settings)
+    rows.append(("zygote start (once per worker)", seconds))
     with engine._slot() as slot:
         for source in sorted((root / "source" / assignment).glob("*.ipynb")):
+            name = source.stem
             source_cells = read_notebook(source)
             release_cells = read_notebook(root / "release" / assignment / source.name)
             cells = read_submitted_notebook(root, f"submitted/{student}/{assignment}/{source.name}")
             plan = student_plan(source_cells, release_cells, cells)
             reference_plan_ = reference_plan(source_cells)
-            reference = engine._run(reference_plan_, student, "judge", settings, slot)
-            mine = engine._run(plan, student, "probe", settings, slot)
-            for name, run in (("reference", reference), ("student", mine)):
-                rows += [
-                    (f"{source.stem}: {name} run, start (sandbox, interpreter, imports)", run.startup_seconds),
-                    (f"{source.stem}: {name} run, cells", run.seconds - run.startup_seconds),
-                ]
+            fresh += _run_rows(
+                f"{name}: reference run",
+                engine._run(reference_plan_, student, "judge", settings, slot, root),
+                plain,
+                boxed,
+            )
+            reference = engine._reference_run(reference_plan_, student, settings, slot, root)
+            mine = engine._run(plan, student, "probe", settings, slot, root)
+            rows += _run_rows(f"{name}: reference run", reference, plain, boxed)
+            rows += _run_rows(f"{name}: student run", mine, plain, boxed)
             verdicts, seconds = timed(
                 judge_notebook,
                 plan.tests,
@@ -75,12 +100,25 @@ def phases(root, assignment, student):
                 condition_skeletons(source_cells),
                 engine._judge_run(settings, slot),
             )
-            rows.append((f"{source.stem}: judge process", seconds))
-            scores[source.stem] = {gid: v.score for gid, v in verdicts.items()}
+            rows.append((f"{name}: judge process", seconds))
+            scores[name] = {gid: v.score for gid, v in verdicts.items()}
     result = SubmissionResult(assignment, student, "graded", scores=scores)
-    _, seconds = timed(Store(settings.db_url, settings.course_id).record, result)
-    rows.append(("gradebook transaction", seconds))
-    return rows
+    store = Store(settings.db_url, settings.course_id)
+    _, seconds = timed(store.record, result)
+    rows.append(("gradebook transaction (first: imports nbgrader)", seconds))
+    _, seconds = timed(store.record, result)
+    rows.append(("gradebook transaction (next ones)", seconds))
+    engine._close_zygotes()
+    return rows, fresh
+
+
+def table(rows, title):
+    """Lines of a phase table: seconds and share of the total."""
+    total = sum(seconds for _, seconds in rows)
+    width = max(len(name) for name, _ in rows)
+    lines = [title]
+    lines += [f"  {name:<{width}}  {seconds:7.2f} s  {100 * seconds / total:5.1f}%" for name, seconds in rows]
+    return lines + [f"  {'total':<{width}}  {total:7.2f} s"]
 
 
 def main(assignment="ps1", example="reference"):
@@ -89,16 +127,13 @@ def main(assignment="ps1", example="reference"):
     root = course(assignment, example)
     try:
         plain, boxed = measure_overhead(5)
-        rows = phases(root, assignment, example)
+        rows, fresh = phases(root, assignment, example, plain, boxed)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    total = sum(seconds for _, seconds in rows)
-    width = max(len(name) for name, _ in rows)
     print(f"grading {assignment}/{example}, one student, empty reference cache; load {os.getloadavg()[0]:.2f}")
     print(f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed")
-    for name, seconds in rows:
-        print(f"{name:<{width}}  {seconds:7.2f} s  {100 * seconds / total:5.1f}%")
-    print(f"{'total':<{width}}  {total:7.2f} s")
+    print("\n".join(table(rows, "as `course grade` runs it (reference run forked from the zygote):")))
+    print("\n".join(table(fresh, "the same reference run in a fresh sandbox (without the zygote):")))
 
 
 if __name__ == "__main__":
