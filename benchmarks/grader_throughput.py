@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import figure  # benchmarks/figures.py: the headline figures of make bench
+
 from course_utils.instructor import demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +111,8 @@ def main(assignment="ps1", n=20):
         f"ratios to stock: {stock / rows[1][1]:.2f}x with an empty cache (target >= 4x), "
         f"{stock / rows[4][1]:.2f}x after course prepare (target >= 6x)"
     )
+    figure("course grade / stock autograde, empty reference cache", stock / rows[1][1], "x", 4, "higher")
+    figure("course grade / stock autograde, after course prepare", stock / rows[4][1], "x", 6, "higher")
     plain, boxed = measure_overhead(5)
     phase_rows, fresh = grading_phases.phases(course, assignment, students[0], plain, boxed)
     print(f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed")
