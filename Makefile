@@ -9,10 +9,12 @@ ASSIGNMENTS := $(notdir $(wildcard source/*))
 
 all: demo
 
+# uv (pinned in the lock) installs the locked packages in parallel and compiles their bytecode (sandboxed
+# grading runs cannot write it): ~1 min instead of pip's ~3.5 min on 2 cores
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.lock)"
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -c requirements.lock -e '.[dev]'
 	touch $@
 
 venv: $(STAMP)
