@@ -44,6 +44,7 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser-course")
     for name in ("source", "examples"):
         shutil.copytree(REPO / name / "ps1", root / name / "ps1")
+    shutil.copy(REPO / "examples" / "roster.csv", root / "examples")  # make demo imports the class list
     shutil.copy(REPO / "nbgrader_config.py", root)
     subprocess.run(
         [sys.executable, "-m", "course_utils.instructor.demo", "all", "ps1"], cwd=root, check=True, capture_output=True
