@@ -88,6 +88,27 @@ class Checker:
         """A symbolic answer equivalent to ``reference`` (see symbolic.equivalent)."""
         self._check("sympy", what, where, got=answer, expected=reference, symbols=list(symbols), options=options)
 
+    def derivation_matches_code(self, what, derived, symbols, points, got, reference=None, rtol=1e-9, where=""):
+        """The student's SymPy result and NumPy code for the same quantity agree at ``points``.
+
+        derived: SymPy expression or Matrix in ``symbols``; points: (P, len(symbols)) array;
+        got: the code's values at each point, (P, ...); reference: the reference's values (P, ...),
+        hidden tests only: on a disagreement the message then says which of the two is wrong.
+        """
+        import numpy as np
+
+        self._check(
+            "derivation",
+            what,
+            where,
+            derived=derived,
+            got=_as_floats(got),
+            symbols=list(symbols),
+            points=np.asarray(points, dtype=float),
+            reference=None if reference is None else _as_floats(reference),
+            rtol=rtol,
+        )
+
     def _check(self, kind, what, where, **values):
         try:
             KINDS[kind].judge(**values)

@@ -223,3 +223,28 @@ def check_against_numpy(expr, symbols, numpy_fn, points, rtol=1e-7):
         got = np.asarray(numpy_fn(*point), dtype=float)
         worst = max(worst, float(np.max(np.abs(got - want) / (np.abs(want) + 1e-12))))
     return worst
+
+
+def values_at(expr, symbols, points):
+    """``expr`` (SymPy expression, Matrix, list of them or formula string) at each row of ``points``.
+
+    points: (P, len(symbols)) -> float array (P, *shape of expr). Raises ValueError when ``expr``
+    uses other symbols, cannot be evaluated numerically, or has complex values.
+    """
+    symbols = list(symbols)
+    if isinstance(expr, str):
+        expr = parse(expr, symbols)
+    expr = sp.Matrix(expr) if isinstance(expr, (list, tuple)) else sp.sympify(expr)
+    extra = expr.free_symbols - set(symbols)
+    if extra:
+        raise ValueError(f"it uses symbols other than {[str(s) for s in symbols]}: {sorted(map(str, extra))}")
+    check_powers(expr)
+    function = sp.lambdify(symbols, expr, modules="numpy")
+    with np.errstate(all="ignore"):
+        try:
+            values = np.array([np.asarray(function(*point), dtype=complex) for point in np.atleast_2d(points)])
+        except Exception as exc:  # an undefined function, a relation...: not a numeric expression
+            raise ValueError(f"it cannot be evaluated numerically ({type(exc).__name__}: {str(exc)[:120]})") from None
+    if np.any(np.abs(values.imag) > 1e-12 * (1 + np.abs(values.real))):
+        raise ValueError("it has complex values at the test points")
+    return values.real

@@ -9,6 +9,7 @@ by what it says it checks (its ``what``, answer expression and ``where``):
 
 ==============  =================================================================================
 ``gradient``    ``check.gradients`` (central differences)
+``derivation``  ``check.derivation_matches_code`` (the student's SymPy result against their NumPy code)
 ``symbolic``    ``check.sympy_equal``, or an answer used as a SymPy expression (``subs``, ``has``)
 ``shape``       ``check.equal`` of a shape, a length or a number of items
 ``dtype``       a check whose name or code speaks of a dtype
@@ -36,8 +37,8 @@ STABILITY = re.compile(r"overflow|underflow|\bfinite|stable|\b1e3\b|1000|saturat
 SHAPE = re.compile(r"\bshape|\blen\(|number of|how many|parameter tensors|length", re.IGNORECASE)
 DTYPE = re.compile(r"dtype|astype", re.IGNORECASE)
 SYMBOLIC = re.compile(r"\bsp\.|sympy|\.subs\(|\.has\(")
-ENFORCED = frozenset({"stability", "gradient", "symbolic", "shape", "dtype"})
-METHODS = {"true", "equal", "close", "gradients", "sympy_equal"}
+ENFORCED = frozenset({"stability", "gradient", "derivation", "symbolic", "shape", "dtype"})
+METHODS = {"true", "equal", "close", "gradients", "sympy_equal", "derivation_matches_code"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def classify_call(method, code):
         return {"gradient"}
     if method == "sympy_equal":
         return {"symbolic"}
+    if method == "derivation_matches_code":
+        return {"derivation"}
     classes = {name for name, pattern in (("stability", STABILITY), ("dtype", DTYPE)) if pattern.search(code)}
     if SYMBOLIC.search(code):
         classes.add("symbolic")  # the answer is a SymPy expression, checked as one (substituted, inspected)

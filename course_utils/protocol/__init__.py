@@ -80,6 +80,14 @@ KINDS = {
             judges.sympy,
             "expected",
         ),
+        CheckKind(
+            "derivation",
+            "derivation_matches_code",
+            (5, "reference"),
+            ("derived", "got"),
+            ("symbols", "points", "reference", "rtol"),
+            judges.derivation,
+        ),
     )
 }
 

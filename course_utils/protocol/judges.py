@@ -13,6 +13,9 @@ What each accepts:
 - ``sympy``: a SymPy expression or a formula string, equivalent to the expected one.
 - ``gradients``: one array per tensor, compared with central differences on the entries the
   reference sampled away from kinks (``gradcheck.rel_error`` below ``PASS_THRESHOLD``).
+- ``derivation``: a SymPy result and NumPy code for the same quantity, agreeing at the test
+  points within ``rtol`` (per-tensor relative error); with the reference's values, a failure
+  says which of the two is wrong.
 - ``true``: a truthy condition; under the grader, the condition's skeleton (from the
   instructor's test cell) evaluated on the plain values of its leaves (``grading.predicates``).
 """
@@ -155,3 +158,64 @@ def sympy(got, expected, symbols, options=None):
     result = symbolic.equivalent(got, expected, symbols, **(options or {}))
     if not result:
         raise Mismatch(f"not equivalent to the expected expression: {result.message}")
+
+
+def derivation(derived, got, symbols, points, reference=None, rtol=1e-9):
+    """A SymPy result ``derived`` and its NumPy code's values ``got`` agree at ``points``.
+
+    points: (P, len(symbols)); got and reference: (P, ...) with as many numbers per point as
+    ``derived`` has entries (a Matrix's layout is not compared, its values in row order are).
+    Pass when the per-tensor relative error of code vs derivation is <= rtol; the reference,
+    when given (hidden tests), only says on a failure which of the two is wrong.
+    """
+    from .. import symbolic
+    from ..gradcheck import rel_error
+
+    if derived is None or derived is Ellipsis:
+        raise Mismatch("no SymPy result given yet")
+    points = np.atleast_2d(np.asarray(points, dtype=float))
+    try:
+        by_sympy = symbolic.values_at(derived, symbols, points).reshape(len(points), -1)
+    except (ValueError, TypeError, AttributeError) as why:  # SympifyError is a ValueError
+        raise Mismatch(f"your SymPy result cannot be compared with your code: {why}") from None
+    try:
+        by_code = real_array(got)
+    except Mismatch as why:
+        raise Mismatch(f"your code's values: {why}") from None
+    if by_code.size != by_sympy.size:
+        raise Mismatch(
+            f"your SymPy result has {by_sympy.shape[1]} entries per point, your code gives "
+            f"{by_code.size // max(len(points), 1)} ({by_code.size} numbers at {len(points)} points)"
+        )
+    by_code = by_code.reshape(by_sympy.shape)
+    error = rel_error(by_code, by_sympy) if np.all(np.isfinite(by_code) & np.isfinite(by_sympy)) else np.inf
+    if error <= rtol:
+        return
+    worst = int(np.argmax(np.abs(by_code - by_sympy).max(axis=1)))
+    at = ", ".join(f"{name}={value:.4g}" for name, value in zip(map(str, symbols), points[worst]))
+    raise Mismatch(
+        f"your SymPy result and your NumPy code disagree (relative error {error:.2e} > {rtol:.0e}); at {at} "
+        f"SymPy gives {describe(_entries(by_sympy[worst]))}, your code {describe(_entries(by_code[worst]))}"
+        + _which_is_wrong(by_sympy, by_code, reference, rtol)
+    )
+
+
+def _entries(row):
+    """One point's values: a number when there is one, else the array."""
+    return float(row[0]) if row.size == 1 else row
+
+
+def _which_is_wrong(by_sympy, by_code, reference, rtol):
+    """' - the derivation agrees with the reference: look at the code' and the like ('' without reference)."""
+    from ..gradcheck import rel_error
+
+    if reference is None:
+        return ""
+    reference = real_array(reference).reshape(by_sympy.shape)
+    sympy_right = np.all(np.isfinite(by_sympy)) and rel_error(by_sympy, reference) <= rtol
+    code_right = np.all(np.isfinite(by_code)) and rel_error(by_code, reference) <= rtol
+    if sympy_right:
+        return ": your derivation is right, your code is not"
+    if code_right:
+        return ": your code is right, your derivation is not"
+    return ": neither agrees with the reference"

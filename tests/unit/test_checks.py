@@ -318,3 +318,65 @@ def test_error_location_points_at_the_callers_code_not_numpy():
         message = str(exc)
     assert "LinAlgError" in message
     assert "where to look: solve_singular()" in message
+
+
+# ---------------------------------------------------------------- derivation_matches_code
+
+
+@pytest.fixture
+def logistic():
+    """d/da of -log sigma(a) (= sigma(a) - 1) in SymPy, its NumPy code, a wrong code, and 4 points."""
+    a = sp.Symbol("a")
+    derived = sp.diff(-sp.log(1 / (1 + sp.exp(-a))), a)
+    points = np.linspace(-2.0, 2.0, 4)[:, None]
+    right = lambda v: 1 / (1 + np.exp(-v)) - 1
+    return a, derived, points, right, lambda v: 1 / (1 + np.exp(-v))
+
+
+def test_derivation_agreeing_with_code_passes(check, logistic):
+    a, derived, points, right, _ = logistic
+    check.derivation_matches_code("dnll/da", derived, [a], points, right(points[:, 0]))
+    check.derivation_matches_code("as a string", "-exp(-a)/(1 + exp(-a))", [a], points, right(points[:, 0]))
+    check.derivation_matches_code(
+        "float32 code", derived, [a], points, right(points[:, 0]).astype(np.float32), rtol=1e-6
+    )
+    x, y = sp.symbols("x y")
+    grid = np.array([[0.5, -1.0], [2.0, 3.0]])
+    gradient = [2 * x * y, x**2]  # a list, a Matrix or a column: only the values in order count
+    check.derivation_matches_code("grad", gradient, [x, y], grid, [[2 * p * q, p * p] for p, q in grid])
+    check.derivation_matches_code("grad", sp.Matrix(gradient), [x, y], grid, [[2 * p * q, p * p] for p, q in grid])
+    assert check.passed == 5
+
+
+def test_derivation_disagreeing_with_code_says_where_and_which_is_wrong(check, logistic):
+    a, derived, points, right, wrong = logistic
+    with pytest.raises(CheckFailed) as info:
+        check.derivation_matches_code("dnll/da", derived, [a], points, wrong(points[:, 0]), where="dnll_da, grad")
+    message = str(info.value)
+    assert "your SymPy result and your NumPy code disagree" in message and "at a=" in message
+    assert "right" not in message  # no reference: the visible check cannot say which one
+    reference = right(points[:, 0])
+    with pytest.raises(CheckFailed, match="your derivation is right, your code is not"):
+        check.derivation_matches_code("d", derived, [a], points, wrong(points[:, 0]), reference)
+    with pytest.raises(CheckFailed, match="your code is right, your derivation is not"):
+        check.derivation_matches_code("d", derived + 1, [a], points, reference, reference)
+    with pytest.raises(CheckFailed, match="neither agrees with the reference"):
+        check.derivation_matches_code("d", derived + 2, [a], points, wrong(points[:, 0]), reference)
+
+
+def test_derivation_that_cannot_be_compared_says_why(check, logistic):
+    a, derived, points, right, _ = logistic
+    b = sp.Symbol("b")
+    for answer, reason in [
+        (None, "no SymPy result given yet"),
+        (derived * b, r"uses symbols other than \['a'\]: \['b'\]"),
+        (sp.Function("g")(a), "cannot be evaluated numerically"),
+        (sp.I * a, "complex values"),
+        ("import os", "cannot be compared with your code"),
+    ]:
+        with pytest.raises(CheckFailed, match=reason):
+            check.derivation_matches_code("d", answer, [a], points, right(points[:, 0]))
+    with pytest.raises(CheckFailed, match="1 entries per point, your code gives 2"):
+        check.derivation_matches_code("d", derived, [a], points, np.ones((4, 2)))
+    with pytest.raises(CheckFailed, match="disagree"):
+        check.derivation_matches_code("d", derived, [a], points, np.full(4, np.nan))

@@ -244,3 +244,30 @@ def test_codec_reads_values_through_their_base_types_not_their_own_methods():
     assert round_trip(Losses([3, 1, 2])) == [3, 1, 2]  # a list subclass keeps its order
     assert round_trip(fractions.Fraction(1, 4)) == 0.25  # honest exact numbers are plain data
     assert round_trip(np.longdouble(1.5)) == 1.5
+
+
+def test_oracle_judges_a_derivation_against_the_students_own_code():
+    """The student's run records the SymPy result (srepr) and the code's values; the reference run the
+    points and its values; the judge evaluates the student's expression outside the student's process."""
+    a = sp.Symbol("a")
+    points = np.array([[-1.0], [0.5], [2.0]])
+    sigma = 1 / (1 + np.exp(-points[:, 0]))
+    reference = CellResult(
+        "ok",
+        records=[_record("derivation", "d", symbols=[a], points=points, reference=sigma - 1, rtol=1e-9)],
+    )
+
+    def student(derived, got):
+        return CellResult("ok", records=[_record("derivation", "d", derived=derived, got=got)])
+
+    derived = -sp.exp(-a) / (1 + sp.exp(-a))
+    assert judge_test("t", 1, student(derived, sigma - 1), reference).score == 1
+    verdict = judge_test("t", 1, student(derived, sigma), reference)
+    assert verdict.score == 0 and "your derivation is right, your code is not" in verdict.message
+    verdict = judge_test("t", 1, student(derived + a, sigma - 1), reference)
+    assert verdict.score == 0 and "your code is right, your derivation is not" in verdict.message
+
+
+def test_strip_removes_a_derivation_checks_reference_values():
+    source = 'check.derivation_matches_code("d", dnll_da, [a], P, code(P), sig(P) - 1, rtol=1e-9, where="w")\n'
+    assert "sig(P)" not in strip.strip_expected(source)

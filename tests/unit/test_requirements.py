@@ -68,3 +68,10 @@ def test_a_naive_sigmoid_fails_validate(sigmoid, passes, capsys):
     else:
         with pytest.raises(CheckFailed, match="no overflow at"):
             exec(test_cell, namespace)
+
+
+@pytest.mark.parametrize("assignment", [p.name for p in SOURCES])
+def test_every_assignment_ties_a_derivation_to_its_code(assignment):
+    """Issue 17: a student's SymPy result is compared with their own NumPy code in each assignment."""
+    cells = [cell for nb in (REPO / "source" / assignment).glob("*.ipynb") for cell in checked_cells(nb)]
+    assert [c.grade_id for c in cells if "derivation" in c.visible & c.hidden], f"{assignment}: no derivation check"
