@@ -154,7 +154,7 @@ def _warm_up():
 
 def _require_sandbox(unsandboxed=False):
     """Refuse (SandboxUnavailable) when no sandbox can be set up, unless told to run without."""
-    from .sandbox import SandboxUnavailable, unavailable_reason
+    from .sandbox import SandboxUnavailable, sweep_orphaned_folders, unavailable_reason
 
     if unsandboxed:
         print("WARNING: --unsandboxed: student code runs with your permissions, unconfined.")
@@ -163,6 +163,8 @@ def _require_sandbox(unsandboxed=False):
             f"refusing to run student code: the sandbox cannot be set up here "
             f"({reason}). Fix that, or pass --unsandboxed to run it unconfined."
         )
+    elif os.geteuid() == 0 and (swept := sweep_orphaned_folders()):
+        print(f"unmounted {len(swept)} private folder(s) left by graders that were killed")
 
 
 def _store(settings, create=False):

@@ -14,6 +14,8 @@ grader must be root, exit statuses and what is not enforced: ``docs/sandbox.md``
 
 import contextlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -199,8 +201,12 @@ def memory_cgroup(slot, limit):
 
 @contextlib.contextmanager
 def private_folder(limits, unsandboxed=False, prefix="grade-"):
-    """A fresh empty folder for one run; sandboxed, a tmpfs of ``disk_bytes`` and ``disk_inodes``."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as path:
+    """A fresh empty folder for one run; sandboxed, a tmpfs of ``disk_bytes`` and ``disk_inodes``.
+
+    Its name carries this process's id (``<prefix><pid>-...``), so that ``sweep_orphaned_folders``
+    can tell a folder whose grader was killed before it could unmount it.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-") as path:
         if unsandboxed or os.geteuid() != 0:
             yield path
             return
@@ -210,6 +216,39 @@ def private_folder(limits, unsandboxed=False, prefix="grade-"):
             yield path
         finally:
             subprocess.run([UMOUNT, "-l", path], capture_output=True)
+
+
+ORPHAN = re.compile(r"grade-(?:[a-z]+-)?(\d+)-[^/]*$")  # a private folder's name: its grader's pid
+
+
+def sweep_orphaned_folders(mounts="/proc/self/mounts"):
+    """Unmount and remove the private folders of graders that died without cleaning up (SIGKILL).
+
+    Only tmpfs mounts directly in the temporary folder whose name carries the pid of a process
+    that no longer exists; returns their paths.
+    """
+    swept = []
+    with open(mounts) as table:
+        points = [line.split()[1] for line in table if line.split()[0] == "tmpfs"]
+    for point in points:
+        found = ORPHAN.match(os.path.basename(point))
+        if os.path.dirname(point) != tempfile.gettempdir() or not found or _alive(int(found.group(1))):
+            continue
+        subprocess.run([UMOUNT, "-l", point], capture_output=True)
+        if not os.path.ismount(point):
+            shutil.rmtree(point, ignore_errors=True)
+            swept.append(point)
+    return swept
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def disk_use(path):

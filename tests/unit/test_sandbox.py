@@ -504,3 +504,23 @@ def test_slots_and_arguments_are_checked(tmp_path):
         sandbox_command(["true"], tmp_path, ENV, readable=[tmp_path / "data"])
     with pytest.raises(ValueError):
         Limits(memory_bytes=0)
+
+
+def test_sweep_removes_the_folders_of_dead_graders_only(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from course_utils.grading import sandbox
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f"grade-probe-{dead.pid}-abc"
+    live = tmp_path / f"grade-zygote-{os.getpid()}-def"
+    other = tmp_path / f"notes-{dead.pid}-x"
+    for folder in (orphan, live, other):
+        folder.mkdir()
+    mounts = tmp_path / "mounts"
+    mounts.write_text("".join(f"tmpfs {folder} tmpfs rw 0 0\n" for folder in (orphan, live, other)))
+    assert sandbox.sweep_orphaned_folders(str(mounts)) == [str(orphan)]
+    assert not orphan.exists() and live.exists() and other.exists()
