@@ -1,19 +1,11 @@
 """Shared fixtures: a JupyterLab server for a scratch course, started as `make lab` starts it."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from servers import free_port, wait_until_answers
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +25,8 @@ def start_lab():
         )
         servers.append(server)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                return base
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail(f"make lab's server exited:\n{server.stdout.read()[-3000:]}")
-                time.sleep(0.5)
-        pytest.fail("JupyterLab did not answer within 120 s")
+        wait_until_answers(f"{base}/api/status?token={token}", server, server.stdout.read, seconds=120)
+        return base
 
     yield start
     for server in servers:

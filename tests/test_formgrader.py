@@ -5,15 +5,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port, wait_until_answers
 
 REPO = Path(__file__).resolve().parent.parent
 STUDENT = "partly-wrong"
@@ -25,12 +24,6 @@ STUDENT_TEXT = "The curves meet because of noise, says student partly-wrong."
 
 ENV = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # alembic, jupyter
 pytestmark = pytest.mark.pipeline
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def manual_answer_ids(notebook):
@@ -117,16 +110,11 @@ def server(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            request(f"{base}/api/status", token, timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                process.kill()
-                pytest.fail(f"jupyter server did not start:\n{(config.parent / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+    try:
+        wait_until_answers(f"{base}/api/status?token={token}", process, (config.parent / "server.log").read_text, 60)
+    except RuntimeError:
+        process.kill()
+        raise
     yield {"base": base, "token": token, "course": course, "manual": manual, "log": config.parent / "server.log"}
     process.terminate()
     try:

@@ -11,12 +11,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from people import ASSIGNMENT
+from servers import wait_until_answers
 
 from course_utils.instructor.hub import HUB_FILES, LAYOUT, read_roster
 
@@ -60,20 +59,6 @@ class Hub:
         return [p["id"] for p in self.people if p["role"] == role]
 
 
-def wait_until_up(url, process, log, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the hub exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(f"{url}/hub/api", timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"the hub did not answer in {seconds} s:\n{log.read_text()[-3000:]}")
-
-
 @contextlib.contextmanager
 def running_hub(roster, log):
     """A Hub of ``roster`` on free loopback ports; stopped (servers and service too) on exit."""
@@ -91,7 +76,7 @@ def running_hub(roster, log):
         process = subprocess.Popen(command, cwd=LAYOUT.state, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url, process, log)
+        wait_until_answers(f"{url}/hub/api", process, log.read_text, seconds=90)
         yield Hub(url, passwords, people, log)
     finally:
         # the course service ignores SIGINT (the hub waits its 30 s interrupt timeout): stop it directly

@@ -6,12 +6,9 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
-import requests
 from lms_course import (
     BIN,
     CLIENT_ID,
@@ -24,6 +21,7 @@ from lms_course import (
     config_text,
 )
 from lti_platform import Platform
+from servers import free_port, wait_until_answers
 
 from course_utils.instructor.ags import make_tool_key
 
@@ -40,12 +38,6 @@ def platform(tool_key):
     platform = Platform(CLIENT_ID, DEPLOYMENT_ID, CONTEXT_ID, tool_key[1], MEMBERS).start()
     yield platform
     platform.stop()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- the course ------------------------------------------------------------------------------------
@@ -104,24 +96,10 @@ def hub(tmp_path_factory, tool_key):
     url = f"http://127.0.0.1:{port}/hub"
     platform.redirect_uris.add(f"{url}/lti13/oauth_callback")
     try:
-        wait_for(url + "/api/", process, state / "hub.log")
+        wait_until_answers(url + "/api/", process, (state / "hub.log").read_text, seconds=30)
         yield {"url": url, "token": token, "platform": platform, "log": state / "hub.log"}
     finally:
         process.terminate()
         process.wait(timeout=15)
         log.close()
         platform.stop()
-
-
-def wait_for(url, process, log, seconds=30):
-    """Until ``url`` answers; the hub's log when it dies or never does."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise RuntimeError(f"the hub exited ({process.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the hub did not answer in {seconds} s:\n{log.read_text()[-4000:]}")
