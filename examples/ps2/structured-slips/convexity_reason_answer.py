@@ -1,0 +1,1 @@
+convexity_reason = "sigmoid is convex"

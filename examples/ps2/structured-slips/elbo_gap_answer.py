@@ -1,0 +1,1 @@
+elbo_gap = "KL(q || prior)"

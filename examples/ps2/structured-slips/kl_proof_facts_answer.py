@@ -1,0 +1,2 @@
+bound_applied_to = "q/p"
+kl_zero_when = "p = q"

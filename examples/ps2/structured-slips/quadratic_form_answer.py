@@ -1,0 +1,1 @@
+expected_quadratic_form = "trace(Sigma)"

@@ -1,0 +1,1 @@
+reparam_jacobian = "det Sigma"
