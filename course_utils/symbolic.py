@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.parsing.sympy_parser import (
     convert_xor,
     implicit_multiplication_application,
@@ -78,6 +79,22 @@ def check_powers(expr):
     for node in sp.postorder_traversal(expr):
         if isinstance(node, sp.Pow) and node.exp.is_number and abs(complex(node.exp.evalf(5))) > MAX_EXPONENT:
             raise UnsafeExpression(f"the expression has an exponent larger than {MAX_EXPONENT}: {node.exp}")
+
+
+def check_names(expr, symbols):
+    """Reject names lambdify would print into the code it runs: undefined functions (``Function("f")``,
+    whose name can be any text), and any named object (Symbol, IndexedBase, MatrixSymbol...) that is
+    not one of ``symbols``. An expression that passes prints as SymPy's own functions of ``symbols``."""
+    allowed = set(symbols)
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (AppliedUndef, sp.Lambda)):
+            raise UnsafeExpression(
+                f"the expression uses {str(node)[:60]!r}, which is not a SymPy function: write it out"
+            )
+        if hasattr(node, "name") and node not in allowed:
+            raise UnsafeExpression(
+                f"the expression uses {str(node.name)[:60]!r}, which is not one of {sorted(map(str, allowed))}"
+            )
 
 
 def parse(text, symbols):
@@ -196,6 +213,10 @@ def equivalent(answer, reference, symbols, time_limit=2.0, probes=20, domain=(-2
     extra = a_mat.free_symbols - set(symbols)
     if extra:
         return Equivalence(False, "symbols", f"uses unknown symbols {sorted(map(str, extra))}")
+    try:
+        check_names(a_mat, symbols)
+    except UnsafeExpression as why:
+        return Equivalence(False, "symbols", str(why))
     probed = _probe(a_mat, r_mat, symbols, probes, domain, rtol, seed)
     if probed is not None and not probed.ok:
         return probed
@@ -239,6 +260,7 @@ def values_at(expr, symbols, points):
     if extra:
         raise ValueError(f"it uses symbols other than {[str(s) for s in symbols]}: {sorted(map(str, extra))}")
     check_powers(expr)
+    check_names(expr, symbols)
     function = sp.lambdify(symbols, expr, modules="numpy")
     with np.errstate(all="ignore"):
         try:

@@ -262,3 +262,19 @@ def test_check_against_numpy_two_symbols_and_single_point():
     assert check_against_numpy(expr, [x, y], lambda a, b: 4 * a * b, [[1.5, -2.0], [0.5, 3.0]]) == pytest.approx(
         1.0, rel=1e-9
     )
+
+
+@pytest.mark.parametrize("name", ['__import__("os").getcwd', "print", "exec", "open", "f"])
+def test_an_undefined_function_is_never_printed_into_code_that_runs(name):
+    """lambdify prints a Function's name as code: a decoded student expression must not reach it."""
+    from course_utils.protocol import codec
+    from course_utils.symbolic import values_at
+
+    x = sp.Symbol("x")
+    expr = codec.decode(codec.encode(sp.Function(name)(x) + x))
+    result = equivalent(expr, x, [x])
+    assert not result and "not a SymPy function" in result.message
+    with pytest.raises(UnsafeExpression, match="not a SymPy function"):
+        values_at(expr, [x], [[1.0]])
+    with pytest.raises(ValueError, match="other than"):
+        values_at(sp.MatrixSymbol("M", 1, 1)[0, 0] + x, [x], [[1.0]])
