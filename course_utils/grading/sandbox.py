@@ -242,13 +242,12 @@ def sweep_orphaned_folders(mounts="/proc/self/mounts"):
 
 
 def _alive(pid):
+    """Does process ``pid`` exist and run (a zombie, dead but not yet reaped, does not)?"""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def disk_use(path):
