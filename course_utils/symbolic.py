@@ -8,6 +8,7 @@ disagreement always wins: it comes with the point where the two differ.
 """
 
 import io
+import keyword
 import signal
 import threading
 import tokenize
@@ -81,6 +82,16 @@ def check_powers(expr):
             raise UnsafeExpression(f"the expression has an exponent larger than {MAX_EXPONENT}: {node.exp}")
 
 
+def _bound_variable(node, expr):
+    """A Sum's or Integral's own variable (not free in ``expr``), named like a Python variable."""
+    return (
+        type(node) is sp.Symbol
+        and node not in expr.free_symbols
+        and node.name.isidentifier()
+        and not keyword.iskeyword(node.name)
+    )
+
+
 def check_names(expr, symbols):
     """Reject names lambdify would print into the code it runs: undefined functions (``Function("f")``,
     whose name can be any text), and any named object (Symbol, IndexedBase, MatrixSymbol...) that is
@@ -91,7 +102,7 @@ def check_names(expr, symbols):
             raise UnsafeExpression(
                 f"the expression uses {str(node)[:60]!r}, which is not a SymPy function: write it out"
             )
-        if hasattr(node, "name") and node not in allowed:
+        if hasattr(node, "name") and node not in allowed and not _bound_variable(node, expr):
             raise UnsafeExpression(
                 f"the expression uses {str(node.name)[:60]!r}, which is not one of {sorted(map(str, allowed))}"
             )

@@ -278,3 +278,11 @@ def test_an_undefined_function_is_never_printed_into_code_that_runs(name):
         values_at(expr, [x], [[1.0]])
     with pytest.raises(ValueError, match="other than"):
         values_at(sp.MatrixSymbol("M", 1, 1)[0, 0] + x, [x], [[1.0]])
+
+
+def test_a_sum_over_its_own_index_is_still_an_answer():
+    """Bound variables are not the question's symbols, but printed as loop variables they are safe."""
+    x, i = sp.symbols("x i")
+    assert equivalent(sp.Sum(i * x, (i, 1, 3)), 6 * x, [x])
+    evil = sp.Symbol("__import__('os').getcwd()")
+    assert not equivalent(sp.Sum(evil * x, (evil, 1, 3)), 6 * x, [x])
