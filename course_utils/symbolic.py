@@ -242,21 +242,6 @@ def equivalent(answer, reference, symbols, time_limit=2.0, probes=20, domain=(-2
     return probed
 
 
-def check_against_numpy(expr, symbols, numpy_fn, points, rtol=1e-7):
-    """Max relative error between a lambdified SymPy ``expr`` and ``numpy_fn`` at ``points``.
-
-    points: array (P, len(symbols)); numpy_fn takes one point's coordinates as
-    positional arguments, like the lambdified expression. Returns a float.
-    """
-    f = sp.lambdify(list(symbols), expr, modules="numpy")
-    worst = 0.0
-    for point in np.atleast_2d(points):
-        want = np.asarray(f(*point), dtype=float)
-        got = np.asarray(numpy_fn(*point), dtype=float)
-        worst = max(worst, float(np.max(np.abs(got - want) / (np.abs(want) + 1e-12))))
-    return worst
-
-
 def values_at(expr, symbols, points):
     """``expr`` (SymPy expression, Matrix, list of them or formula string) at each row of ``points``.
 
