@@ -7,8 +7,10 @@ oracle decodes them from the two runs' records first) and returns nothing on a p
 What each accepts:
 
 - ``close``: real numbers of any integer or float width (float32 included), as scalars,
-  lists or arrays; the shape must equal the expected shape exactly; no NaN or inf; complex
-  values are refused (a right real part with an imaginary one is not a real answer).
+  lists or arrays; the shape must equal the expected shape exactly; no NaN, and no inf except
+  where the expected value has the same infinity (only a misconception's value does: a reference
+  answer is finite, e.g. -inf for a log that underflowed); complex values are refused (a right
+  real part with an imaginary one is not a real answer).
 - ``equal``: any values compared with ``==`` (ints, strings, tuples, sets).
 - ``sympy``: a SymPy expression or a formula string, equivalent to the expected one.
 - ``gradients``: one array per tensor, compared with central differences on the entries the
@@ -119,10 +121,11 @@ def close(got, expected, rtol=1e-7, atol=1e-12):
         raise Mismatch(f"expected numbers of shape {expected.shape}; {why}") from None
     if got.shape != expected.shape:
         raise Mismatch(f"expected shape {expected.shape}, got shape {got.shape}")
-    if not np.all(np.isfinite(got)):
+    if not np.all(np.isfinite(got) | (got == expected)):  # an infinity passes only where the same one is expected
         raise Mismatch(f"got non-finite values (inf or NaN): {describe(got)}")
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
-        err = np.max(np.abs(got - expected) / (np.abs(expected) + atol))
+        with np.errstate(invalid="ignore"):  # inf - inf where a misconception's infinity matched: nan, no warning
+            err = np.max(np.abs(got - expected) / (np.abs(expected) + atol))
         raise Mismatch(
             f"expected {describe(expected)}, got {describe(got)} (max relative error {err:.2e} > {rtol:.0e})"
         )

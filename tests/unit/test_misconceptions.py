@@ -35,6 +35,18 @@ def test_a_misconception_of_another_shape_or_type_never_matches_nor_crashes():
     assert not matches(KINDS["true"], {"got": False}, True)
 
 
+def test_an_infinity_matches_only_the_same_infinity_of_a_misconception():
+    """log(sigmoid(-1000)) is -inf: a misconception of value -inf names it; a right answer is finite."""
+    values = close_values(np.array(-np.inf), np.array(-1e3))
+    assert not matches(KINDS["close"], values | {"got": np.array(-1e3)}, np.array(-np.inf))
+    assert matches(KINDS["close"], values, -np.inf)
+    assert matches(KINDS["close"], close_values(np.array([-np.inf, 0.0]), [-1e3, 0.0]), [-np.inf, 0.0])
+    assert not matches(KINDS["close"], values, np.inf)
+    assert not matches(KINDS["close"], values, -1e3)
+    assert not matches(KINDS["close"], close_values(np.array(np.nan), np.array(1.0)), np.nan)
+    assert not matches(KINDS["close"], close_values(np.array([-np.inf, 1.0]), [-1e3, 0.0]), [-np.inf, 0.0])
+
+
 def test_symbolic_answers_match_when_sympy_equivalent():
     z = sp.symbols("z")
     values = {"got": sp.exp(z) / (1 + sp.exp(z)), "expected": z, "symbols": [z], "options": {}}
