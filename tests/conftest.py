@@ -143,7 +143,13 @@ def scope_of(item):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Longest scopes first; items of a scope stay together and in their order (a stable sort)."""
+    """Without --full, tests marked `full` are deselected; then longest scopes first (items of a scope
+    stay together and in their order: a stable sort)."""
+    if not config.getoption("full"):
+        repeats = [item for item in items if item.get_closest_marker("full")]
+        if repeats:
+            config.hook.pytest_deselected(items=repeats)
+            items[:] = [item for item in items if not item.get_closest_marker("full")]
     seconds = SCOPE_SECONDS
     first_seen = {}
     for index, item in enumerate(items):
@@ -157,7 +163,7 @@ def pytest_collection_modifyitems(config, items):
 # budget (NBGRADER_EXECUTION=validate, as nbgrader's Validate: the same cells and functions, fewer
 # epochs and examples): at the full budget the training cells alone (ps2's VAE ~55 s, ps3's
 # Fashion-MNIST and Ames models ~100 s, ps1's network, ps5's attack sweep) would be a third of the
-# suite on 2 cores. `make test-full` passes --full-budget and runs them at full size as well;
+# suite on 2 cores. `make test-full` passes --full and runs them at full size as well;
 # training.budget's full branch is tested in tests/unit/test_training.py either way, and
 # `make bench-notebooks` times the full runs.
 
@@ -169,10 +175,11 @@ def is_source_notebook(item):
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--full-budget",
+        "--full",
         action="store_true",
-        help="nbval: run every source notebook at its full training budget (make test-full); without it "
-        "they run the grading budget (NBGRADER_EXECUTION=validate)",
+        help="the full suite (make test-full): also the tests marked `full` (slow repeats), every example "
+        "submission in the stock nbgrader round trip, and every source notebook under nbval at its full "
+        "training budget; without it (make test) those are deselected and nbval runs the grading budget",
     )
 
 
@@ -182,7 +189,7 @@ class GradingBudget:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item):
         """nbval starts a notebook's kernel while setting up its first cell: give it the grading budget."""
-        if item.config.getoption("full_budget", default=False) or not is_source_notebook(item):
+        if item.config.getoption("full") or not is_source_notebook(item):
             return (yield)
         before = os.environ.get("NBGRADER_EXECUTION")
         os.environ["NBGRADER_EXECUTION"] = "validate"
