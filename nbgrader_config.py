@@ -60,6 +60,13 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 
+# Kernels that nbgrader starts (autograde, Validate) get CurveZMQ keys from their kernel manager (the
+# kernelspec declares curve support): their loopback sockets are encrypted, and ipykernel has no
+# reason to warn "running over TCP without encryption" on every start. JupyterLab and the hub's
+# servers pass the same setting (course_utils/instructor/lab.py, hub/jupyterhub_config.py).
+c.KernelManager.transport_encryption = "auto"
+
+
 # Feedback shows each test cell's verdict and message but not the hidden test code, so hidden
 # tests (and the reference values inside them) can be reused next year.
 c.GenerateFeedback.preprocessors = [

@@ -39,6 +39,7 @@ c.Spawner.notebook_dir = "~"
 c.Spawner.args = [  # offline: no news feed, no news or update prompts (make lab's settings)
     "--LabApp.news_url=None",
     f"--LabApp.app_settings_dir={LAYOUT.lab_settings}",
+    "--KernelManager.transport_encryption=auto",  # CurveZMQ between server and kernels (nbgrader_config.py)
 ]
 c.Spawner.environment = {
     "PATH": f"{LAYOUT.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",  # the course's nbgrader
@@ -94,6 +95,7 @@ c.JupyterHub.services = [
             f"--ServerApp.root_dir={LAYOUT.course_home}",
             "--LabApp.news_url=None",
             f"--LabApp.app_settings_dir={LAYOUT.lab_settings}",
+            "--KernelManager.transport_encryption=auto",
             # Formgrader's Autograde button: the course's one sudo rule (a list trait: one flag per item)
             *(f"--CourseFormgrader.grade_command={word}" for word in ("sudo", "-n", LAYOUT.grade_command)),
         ],

@@ -82,8 +82,9 @@ def main(port=8888):
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         "--LabApp.news_url=None",  # offline course: no news feed ...
-        f"--LabApp.app_settings_dir={Path(__file__).parent / 'lab_settings'}",
-    ]  # ... nor its toast
+        f"--LabApp.app_settings_dir={Path(__file__).parent / 'lab_settings'}",  # ... nor its toast
+        "--KernelManager.transport_encryption=auto",  # CurveZMQ between server and kernels (nbgrader_config.py)
+    ]
     if os.geteuid() == 0:
         arguments.append("--allow-root")
     os.execv(jupyter, arguments)
