@@ -255,6 +255,11 @@ class PipelineChecks:
         changed = re.findall(r"Attribute '(\w+)' for cell (\S+) has changed", course["log"])
         assert changed == [], changed
 
+    def test_kernels_start_with_encrypted_transport(self, course):
+        """nbgrader's kernels get CurveZMQ keys (nbgrader_config.py): no plain-TCP warning per kernel start."""
+        assert "$ nbgrader autograde" in course["log"]  # the log covers the kernels' starts
+        assert "without encryption" not in course["log"]
+
     def test_instructor_report_lists_every_submission(self, course):
         page = (course["root"] / "grades.html").read_text()
         assert "data:image/png;base64," in page and f"<h2>{self.assignment}</h2>" in page
