@@ -54,12 +54,14 @@ def graded_examples(assignment, full):
     return [n for n in names if full or not ({n, f"{assignment}/{n}"} & FULL_SUITE_ONLY.keys())]
 
 
-def run_demo(course, assignments):
+def run_demo(course, assignments, jobs):
+    """The demo in a scratch course; jobs: nbgrader commands at once (COURSE_DEMO_JOBS)."""
     result = subprocess.run(
         [sys.executable, "-m", "course_utils.instructor.demo", "all", *assignments],
         cwd=course,
         capture_output=True,
         text=True,
+        env=dict(os.environ, COURSE_DEMO_JOBS=str(jobs)),
     )
     assert result.returncode == 0, f"demo failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout, result.stderr
@@ -113,6 +115,7 @@ class PipelineChecks:
     """The checks of one assignment; a TestPipeline_<assignment> subclass per assignment below."""
 
     assignment = None
+    demo_jobs = 1  # one nbgrader command at a time: xdist's two workers already keep both cores busy
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -124,7 +127,7 @@ class PipelineChecks:
             shutil.copytree(REPO / "examples" / cls.assignment / name, root / "examples" / cls.assignment / name)
         shutil.copy(REPO / "examples" / "roster.csv", root / "examples")  # the demo imports the class list
         shutil.copy(REPO / "nbgrader_config.py", root)
-        output, errors = run_demo(root, [cls.assignment])
+        output, errors = run_demo(root, [cls.assignment], cls.demo_jobs)
         examples = sorted(p for p in (root / "examples" / cls.assignment).iterdir() if p.is_dir())
         return {"root": root, "output": output, "log": (root / "demo.log").read_text() + errors, "examples": examples}
 
@@ -292,10 +295,15 @@ class RerunCheck:
     @pytest.mark.full  # a second whole demo: `make test-full`
     def test_demo_is_rerunnable(self, course):
         """A second run regrades to the same score table (first assignment only, to save time)."""
-        again, _ = run_demo(course["root"], [self.assignment])
+        again, _ = run_demo(course["root"], [self.assignment], self.demo_jobs)
         assert table_of(again, self.assignment) == table_of(course["output"], self.assignment)
 
 
+# The first assignment is graded as `make demo` grades on 2 cores: one nbgrader command per student,
+# two at a time.
 for _index, _assignment in enumerate(ASSIGNMENTS):
     _bases = (RerunCheck, PipelineChecks) if _index == 0 else (PipelineChecks,)
-    globals()[f"TestPipeline_{_assignment}"] = type(f"TestPipeline_{_assignment}", _bases, {"assignment": _assignment})
+    _jobs = 2 if _index == 0 else 1
+    globals()[f"TestPipeline_{_assignment}"] = type(
+        f"TestPipeline_{_assignment}", _bases, {"assignment": _assignment, "demo_jobs": _jobs}
+    )

@@ -5,7 +5,8 @@
                                                 # feedback, export grades.csv, score table
 
 Run from anywhere; it works in the course root (the folder with nbgrader_config.py).
-Every step overwrites its own output, so the demo can be rerun.
+Every step overwrites its own output, so the demo can be rerun. Autograde and feedback run one
+nbgrader command per student, ``COURSE_DEMO_JOBS`` (default: one per CPU) at a time.
 
 Example submissions live in ``examples/<assignment>/<student>/``:
 
@@ -18,6 +19,7 @@ Example submissions live in ``examples/<assignment>/<student>/``:
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 from ..grading.assemble import without_markers
-from .commands import course_root, nbgrader
+from .commands import course_root, nbgrader, nbgrader_per_student
 from .report import failed_summary, gradebook_results, write_report
 
 
@@ -133,12 +135,26 @@ def submit_examples(root, assignment):
         build_submission(root, assignment, example)
 
 
+def jobs():
+    """How many nbgrader commands run at once: COURSE_DEMO_JOBS, else one per CPU."""
+    return int(os.environ.get("COURSE_DEMO_JOBS") or os.cpu_count() or 1)
+
+
+def for_each_student(root, assignment, *args):
+    """One nbgrader command for the assignment, or with several jobs() one per student (stock
+    nbgrader grades one notebook at a time; each command costs ~2 s of start-up)."""
+    if jobs() == 1:
+        return nbgrader(root, *args, log=demo_log(root))
+    students = [example.name for example in example_students(root, assignment)]
+    nbgrader_per_student(root, args, students, demo_log(root), jobs())
+
+
 def autograde(root, assignment):
-    nbgrader(root, "autograde", assignment, "--force", "--create", log=demo_log(root))
+    for_each_student(root, assignment, "autograde", assignment, "--force", "--create")
 
 
 def feedback(root, assignment):
-    nbgrader(root, "generate_feedback", assignment, "--force", log=demo_log(root))
+    for_each_student(root, assignment, "generate_feedback", assignment, "--force")
 
 
 def export(root):
