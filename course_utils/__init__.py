@@ -7,6 +7,7 @@ Modules (import them by name, e.g. ``from course_utils import numerics``):
 - ``symbolic``  SymPy answer parsing (whitelisted) and equivalence checks
 - ``variants``  per-student parameters derived from the student id
 - ``checks``    visible/hidden test helpers with clear failure messages
+- ``figure_alt`` alt text for every figure shown (screen readers), from its titles and labels
 - ``data``      IDX loaders for (Fashion-)MNIST, offline first
 - ``explorer``  ipywidgets loss-surface explorer (1-D slice and 2-D surface)
 - ``training``  progress bars, grading-mode budgets and curve plots

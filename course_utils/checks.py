@@ -28,6 +28,7 @@ import os
 import traceback
 import warnings
 
+from . import figure_alt
 from .protocol import (
     EXECUTION_VARIABLE,
     KINDS,
@@ -39,6 +40,8 @@ from .protocol import (
     misconceptions,
     record,
 )
+
+figure_alt.install()  # in a notebook's kernel: every figure it shows gets alt text (see figure_alt)
 
 
 class CheckFailed(AssertionError):
