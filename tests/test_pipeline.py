@@ -258,10 +258,12 @@ class PipelineChecks:
         changed = re.findall(r"Attribute '(\w+)' for cell (\S+) has changed", course["log"])
         assert changed == [], changed
 
-    def test_kernels_start_with_encrypted_transport(self, course):
-        """nbgrader's kernels get CurveZMQ keys (nbgrader_config.py): no plain-TCP warning per kernel start."""
-        assert "$ nbgrader autograde" in course["log"]  # the log covers the kernels' starts
+    def test_log_has_none_of_the_warnings_fixed_at_their_source(self, course):
+        """No plain-TCP warning per kernel start (kernels get CurveZMQ keys, nbgrader_config.py) and no
+        image without alt text in the feedback (course_utils.figure_alt describes every figure)."""
+        assert "$ nbgrader autograde" in course["log"] and "$ nbgrader generate_feedback" in course["log"]
         assert "without encryption" not in course["log"]
+        assert "Alternative text is missing" not in course["log"]
 
     def test_instructor_report_lists_every_submission(self, course):
         page = (course["root"] / "grades.html").read_text()
