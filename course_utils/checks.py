@@ -29,6 +29,7 @@ import traceback
 import warnings
 
 from . import figure_alt
+from .gradcheck import GradientShapeError
 from .protocol import (
     EXECUTION_VARIABLE,
     KINDS,
@@ -243,6 +244,8 @@ def checking(question, hidden=0):
             ) from exc
         except NameError as exc:
             raise CheckFailed(_name_error_text(question, exc)) from exc
+        except GradientShapeError as exc:  # a gradient of the wrong shape: a failed check, not a crash
+            raise CheckFailed(failure_text(question, "gradient shape", str(exc), "your gradient code")) from None
         except Exception as exc:  # the student's code raised: say where
             frame = _innermost_notebook_frame(exc.__traceback__)
             location = f"{frame.name}(), at: {(frame.line or '').strip()}"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .protocol import check_mode
+from .protocol.misconceptions import LEAD
 
 PASS_THRESHOLD = 1e-5
 WRONG_THRESHOLD = 1e-2
@@ -139,6 +140,25 @@ def numerical_gradient(loss, params, name, h=1e-6, max_entries=None, rng=None):
     return grad, checked, kinks
 
 
+class GradientShapeError(ValueError):
+    """A gradient whose shape is not its parameter's; a test cell reports it as a failed check."""
+
+
+def shape_error(name, given, wanted):
+    """The GradientShapeError for gradient ``name`` of shape ``given`` (parameter shape ``wanted``).
+
+    A transposed gradient of a non-square matrix is the classic slip: the message names it.
+    """
+    message = f"gradient for {name!r} has shape {given}, but the parameter has shape {wanted}"
+    if len(wanted) == 2 and wanted[0] != wanted[1] and given == wanted[::-1]:
+        message += (
+            f"\n  {LEAD}this is the transposed gradient: a gradient has the shape of its parameter "
+            f"(entry [i, j] is the derivative with respect to {name}[i, j]), so look at the order of the "
+            "factors in the product that builds it"
+        )
+    return GradientShapeError(message)
+
+
 def check_gradients(loss, params, analytic, h=1e-6, max_entries=200, seed=0):
     """Compare ``analytic[name]`` with central differences for every tensor.
 
@@ -155,9 +175,7 @@ def check_gradients(loss, params, analytic, h=1e-6, max_entries=200, seed=0):
     for name, given in analytic.items():
         given = np.asarray(given, dtype=np.float64)
         if given.shape != params[name].shape:
-            raise ValueError(
-                f"gradient for {name!r} has shape {given.shape}, but the parameter has shape {params[name].shape}"
-            )
+            raise shape_error(name, given.shape, params[name].shape)
         report.analytic[name] = given
         if check_mode() == "probe":
             continue

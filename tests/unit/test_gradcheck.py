@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from course_utils import gradcheck as gc
+from course_utils.protocol.misconceptions import LEAD
 
 
 @pytest.fixture
@@ -258,10 +259,31 @@ def test_check_vjp_ignoring_upstream_fails(tanh_layer):
 # ---------------------------------------------------------------- misc
 
 
-def test_shape_mismatch_raises_value_error(softmax_ce):
+def test_transposed_gradient_is_a_shape_error_that_names_the_slip(softmax_ce):
     loss, params, grads = softmax_ce
-    with pytest.raises(ValueError, match=r"'W'.*\(3, 5\).*\(5, 3\)"):
+    with pytest.raises(gc.GradientShapeError, match=r"'W'.*\(3, 5\).*\(5, 3\)") as raised:
         gc.check_gradients(loss, params, {"W": grads["W"].T})
+    assert f"{LEAD}this is the transposed gradient" in str(raised.value)
+
+
+@pytest.mark.parametrize("wrong", [lambda g: g[:, :2], lambda g: g.ravel(), lambda g: g[None]])
+def test_other_wrong_shapes_are_not_called_transposed(softmax_ce, wrong):
+    loss, params, grads = softmax_ce
+    with pytest.raises(gc.GradientShapeError) as raised:
+        gc.check_gradients(loss, params, {"W": wrong(grads["W"])})
+    assert LEAD not in str(raised.value)
+
+
+def test_a_test_cell_reports_a_wrong_shape_as_a_failed_check_with_where_to_look(softmax_ce):
+    from course_utils.checks import CheckFailed, checking
+
+    loss, params, grads = softmax_ce
+    with pytest.raises(CheckFailed) as raised:
+        with checking("2.1 gradients") as check:
+            check.gradients("W and b", gc.check_gradients(loss, params, grads | {"W": grads["W"].T}))
+    text = str(raised.value)
+    assert text.startswith("[2.1 gradients] gradient shape:") and "where to look:" in text
+    assert "your code raised" not in text and LEAD in text
 
 
 def test_max_entries_samples_only_that_many(rng):
