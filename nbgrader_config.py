@@ -72,7 +72,7 @@ c.KernelManager.transport_encryption = "auto"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "course_utils.instructor.feedback.PendingGrades",  # grades awaiting a grader, lateness
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "course_utils.instructor.feedback.ClearHiddenTests",  # nbgrader's, without a spurious config warning
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # The course's feedback template (course_utils/instructor/templates/course_feedback): pending manual

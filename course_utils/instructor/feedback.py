@@ -14,14 +14,31 @@ The template (``templates/course_feedback``) then never shows a partial score as
 """
 
 from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ClearHiddenTests as NbgraderClearHiddenTests
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade
+from traitlets import List
 
 from .late_policy import LatePolicy
 
 
+def configurable_priority():
+    """``display_data_priority``, configurable: nbconvert's HTMLExporter configures it on every
+    NbConvertBase, and nbgrader's preprocessors declare it without ``config=True``, so each feedback
+    command logged "Config option `display_data_priority` not recognized" once per such step."""
+    return List(NbGraderPreprocessor.display_data_priority.default_value).tag(config=True)
+
+
+class ClearHiddenTests(NbgraderClearHiddenTests):
+    """nbgrader's ClearHiddenTests, without the spurious config warning (configurable_priority)."""
+
+    display_data_priority = configurable_priority()
+
+
 class PendingGrades(NbGraderPreprocessor):
     """Mark grades awaiting a grader and describe a late submission (see the module doc)."""
+
+    display_data_priority = configurable_priority()
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
