@@ -38,8 +38,12 @@ def _run_logged(root, args, log):
 
 def _fail_with_log(log, args):
     """The end of a failed command's log on stderr, then CalledProcessError."""
-    print("\n".join(Path(log).read_text().splitlines()[-40:]), file=sys.stderr)
+    _print_tail(log)
     raise subprocess.CalledProcessError(1, ["nbgrader", *args])
+
+
+def _print_tail(log):
+    print("\n".join(Path(log).read_text().splitlines()[-40:]), file=sys.stderr)
 
 
 def nbgrader(root, *args, log=None):
@@ -62,10 +66,12 @@ def nbgrader(root, *args, log=None):
 
 
 def nbgrader_per_student(root, args, students, log, jobs):
-    """``nbgrader <args> --student=<s>`` for each student, ``jobs`` commands at a time; raises on a failure.
+    """``nbgrader <args> --student=<s>`` for each student, ``jobs`` commands at a time.
 
     Each command writes its own file first; they are appended to ``log`` in student order, so the log
-    reads like one sequential run. One line with the step's time is printed.
+    reads like one sequential run. One line with the step's time is printed. A failed command does
+    not stop the others; then the end of each failed log is printed and CalledProcessError names
+    the failed students.
     """
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -77,6 +83,8 @@ def nbgrader_per_student(root, args, students, log, jobs):
             out.writelines(own.read_text() for own in logs)
         step = " ".join(a for a in args[:2] if not a.startswith("-"))
         print(f"nbgrader {step}: {time.perf_counter() - start:.1f} s ({len(students)} students, {jobs} at a time)")
-        for command, own, status in zip(commands, logs, statuses):
-            if status:
-                _fail_with_log(own, command)
+        failed = [(student, own) for student, own, status in zip(students, logs, statuses) if status]
+        for _, own in failed:
+            _print_tail(own)
+    if failed:
+        raise subprocess.CalledProcessError(1, ["nbgrader", *args, f"--student={','.join(s for s, _ in failed)}"])

@@ -136,8 +136,13 @@ def submit_examples(root, assignment):
 
 
 def jobs():
-    """How many nbgrader commands run at once: COURSE_DEMO_JOBS, else one per CPU."""
-    return int(os.environ.get("COURSE_DEMO_JOBS") or os.cpu_count() or 1)
+    """How many nbgrader commands run at once: COURSE_DEMO_JOBS (a whole number >= 1), else one per CPU."""
+    value = os.environ.get("COURSE_DEMO_JOBS", "").strip()
+    if not value:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(f"COURSE_DEMO_JOBS={value!r}: give how many nbgrader commands may run at once (1, 2, ...)")
+    return int(value)
 
 
 def for_each_student(root, assignment, *args):
