@@ -7,6 +7,7 @@ the others follow it. docs/hub.md says what changes on a real server (TLS, authe
 import os
 
 from course_utils.instructor.hub import LAYOUT, read_roster
+from course_utils.instructor.lab import course_server_args
 
 c = get_config()  # noqa: F821 (traitlets provides it)
 
@@ -36,11 +37,7 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(LAYOUT.venv / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.args = [  # offline: no news feed, no news or update prompts (make lab's settings)
-    "--LabApp.news_url=None",
-    f"--LabApp.app_settings_dir={LAYOUT.lab_settings}",
-    "--KernelManager.transport_encryption=auto",  # CurveZMQ between server and kernels (nbgrader_config.py)
-]
+c.Spawner.args = course_server_args(LAYOUT.lab_settings)  # make lab's: offline, encrypted kernel channels
 c.Spawner.environment = {
     "PATH": f"{LAYOUT.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",  # the course's nbgrader
     "COURSE_EXCHANGE": str(LAYOUT.exchange),  # read by hub/roles/everyone/nbgrader_config.py
@@ -93,9 +90,7 @@ c.JupyterHub.services = [
         "command": [
             str(LAYOUT.venv / "bin" / "jupyterhub-singleuser"),
             f"--ServerApp.root_dir={LAYOUT.course_home}",
-            "--LabApp.news_url=None",
-            f"--LabApp.app_settings_dir={LAYOUT.lab_settings}",
-            "--KernelManager.transport_encryption=auto",
+            *course_server_args(LAYOUT.lab_settings),
             # Formgrader's Autograde button: the course's one sudo rule (a list trait: one flag per item)
             *(f"--CourseFormgrader.grade_command={word}" for word in ("sudo", "-n", LAYOUT.grade_command)),
         ],

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .commands import course_root
+from .lab import LAB_SETTINGS
 
 REPO = course_root()
 HUB_FILES = REPO / "hub"
@@ -180,7 +181,7 @@ def install_roles(layout=LAYOUT):
     (root-owned, readable by all)."""
     shutil.rmtree(layout.roles, ignore_errors=True)
     shutil.copytree(HUB_FILES / "roles", layout.roles)
-    shutil.copytree(Path(__file__).parent / "lab_settings", layout.lab_settings)
+    shutil.copytree(LAB_SETTINGS, layout.lab_settings)
     for path in [layout.roles, *layout.roles.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
 

@@ -16,6 +16,19 @@ from pathlib import Path
 
 from .commands import course_root, nbgrader
 
+LAB_SETTINGS = Path(__file__).parent / "lab_settings"
+
+
+def course_server_args(lab_settings=LAB_SETTINGS):
+    """The settings every JupyterLab server of the course gets (make lab, the hub's servers): offline
+    (no news feed nor its toast, `lab_settings`), and CurveZMQ between server and kernels (as
+    nbgrader's kernels, nbgrader_config.py)."""
+    return [
+        "--LabApp.news_url=None",
+        f"--LabApp.app_settings_dir={lab_settings}",
+        "--KernelManager.transport_encryption=auto",
+    ]
+
 
 def free_port(wanted):
     """``wanted`` if nothing listens on it on 127.0.0.1, else a port the system picks."""
@@ -81,9 +94,7 @@ def main(port=8888):
         "--ServerApp.port_retries=0",  # the port printed is the port served, or an error
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None",  # offline course: no news feed ...
-        f"--LabApp.app_settings_dir={Path(__file__).parent / 'lab_settings'}",  # ... nor its toast
-        "--KernelManager.transport_encryption=auto",  # CurveZMQ between server and kernels (nbgrader_config.py)
+        *course_server_args(),
     ]
     if os.geteuid() == 0:
         arguments.append("--allow-root")
