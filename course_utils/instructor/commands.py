@@ -42,6 +42,11 @@ def _fail_with_log(log, args):
     raise subprocess.CalledProcessError(1, ["nbgrader", *args])
 
 
+def _step(args):
+    """'autograde ps1' of an nbgrader command's arguments: the line that names it with its time."""
+    return " ".join(a for a in args[:2] if not a.startswith("-"))
+
+
 def _print_tail(log):
     print("\n".join(Path(log).read_text().splitlines()[-40:]), file=sys.stderr)
 
@@ -59,8 +64,7 @@ def nbgrader(root, *args, log=None):
         print(f"  ({time.perf_counter() - start:.1f} s)", flush=True)
         return
     status = _run_logged(root, args, log)
-    step = " ".join(a for a in args[:2] if not a.startswith("-"))
-    print(f"nbgrader {step}: {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"nbgrader {_step(args)}: {time.perf_counter() - start:.1f} s", flush=True)
     if status:
         _fail_with_log(log, args)
 
@@ -81,8 +85,9 @@ def nbgrader_per_student(root, args, students, log, jobs):
             statuses = list(pool.map(lambda c, own: _run_logged(root, c, own), commands, logs))
         with open(log, "a") as out:
             out.writelines(own.read_text() for own in logs)
-        step = " ".join(a for a in args[:2] if not a.startswith("-"))
-        print(f"nbgrader {step}: {time.perf_counter() - start:.1f} s ({len(students)} students, {jobs} at a time)")
+        print(
+            f"nbgrader {_step(args)}: {time.perf_counter() - start:.1f} s ({len(students)} students, {jobs} at a time)"
+        )
         failed = [(student, own) for student, own, status in zip(students, logs, statuses) if status]
         for _, own in failed:
             _print_tail(own)

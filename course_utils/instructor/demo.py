@@ -148,10 +148,11 @@ def jobs():
 def for_each_student(root, assignment, *args):
     """One nbgrader command for the assignment, or with several jobs() one per student (stock
     nbgrader grades one notebook at a time; each command costs ~2 s of start-up)."""
-    if jobs() == 1:
+    at_once = jobs()
+    if at_once == 1:
         return nbgrader(root, *args, log=demo_log(root))
     students = [example.name for example in example_students(root, assignment)]
-    nbgrader_per_student(root, args, students, demo_log(root), jobs())
+    nbgrader_per_student(root, args, students, demo_log(root), at_once)
 
 
 def autograde(root, assignment):
