@@ -7,9 +7,9 @@ A scratch copy of the course gets n submissions of one assignment, built from it
 differ. Then, each on the same submissions, one after the other:
 
 1. stock `nbgrader autograde <a> --force --create` (sequential, in-kernel verdicts);
-2. `course grade <a> --workers 2` with an empty reference cache (its reference runs, forked
-   from each worker's zygote, are part of the cost), and the same with `--no-reference-zygote`
-   (each reference run in a fresh sandbox, as before the zygote);
+2. `course grade <a> --workers 2` with an empty reference cache (its reference runs are part of
+   the cost), and the same with `--no-zygote` (a new interpreter for every run and judge process
+   instead of a fork of the worker's warm zygote into each new sandbox);
 3. `course prepare <a>` (the reference runs, as before a deadline), then `course grade <a>
    --workers 2` again: only the students' runs, judges and gradebook writes;
 4. the per-phase breakdown of one submission (``grading_phases``: sandbox start, interpreter
@@ -91,8 +91,8 @@ def main(assignment="ps1", n=20):
         ),
         ("course grade --workers 2, empty cache", lambda: course_grade(course, assignment, "--workers", "2")),
         (
-            "  the same, reference runs not forked",
-            lambda: course_grade(course, assignment, "--workers", "2", "--no-reference-zygote"),
+            "  the same, --no-zygote",
+            lambda: course_grade(course, assignment, "--workers", "2", "--no-zygote"),
         ),
         ("course prepare --workers 2", lambda: course_prepare(course, assignment)),
         (
@@ -114,10 +114,11 @@ def main(assignment="ps1", n=20):
     figure("course grade / stock autograde, empty reference cache", stock / rows[1][1], "x", 4, "higher")
     figure("course grade / stock autograde, after course prepare", stock / rows[4][1], "x", 6, "higher")
     plain, boxed = measure_overhead(5)
-    phase_rows, fresh = grading_phases.phases(course, assignment, students[0], plain, boxed)
+    phase_rows = grading_phases.phases(course, assignment, students[0], plain, boxed)
+    fresh = grading_phases.phases(course, assignment, students[0], plain, boxed, forked=False)
     print(f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed")
     print("\n".join(grading_phases.table(phase_rows, f"one submission ({students[0]}), phase by phase:")))
-    print("\n".join(grading_phases.table(fresh, "its reference run in a fresh sandbox (without the zygote):")))
+    print("\n".join(grading_phases.table(fresh, "the same with a new interpreter per process (--no-zygote):")))
     shutil.rmtree(course, ignore_errors=True)
 
 

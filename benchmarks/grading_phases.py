@@ -4,9 +4,10 @@
 
 A scratch course gets the assignment (source/, release/, examples/), the example is submitted,
 and the grader's own steps are run and timed one by one, as `course grade` runs them for one
-student (empty reference cache): the reference run in judge mode, fresh and forked from the
-warm zygote (``grading.zygote``, what `course grade` uses), and the student's run in probe mode
-(a fresh sandbox), the judge process, and the gradebook transaction. A run's start (until its
+student (empty reference cache): the reference run in judge mode, the student's run in probe
+mode, the judge process and the gradebook transaction; once with each process forked from the
+warm zygote into its new sandbox (``grading.zygote``, what `course grade` does), once with a new
+interpreter per process (`--no-zygote`). A run's start (until its
 first cell starts) is split with the median ``python -c pass``, plain and sandboxed: sandbox
 start = sandboxed - plain, interpreter start = plain, imports = the rest. Figures, not assertions.
 """
@@ -39,11 +40,11 @@ def timed(function, *args):
     return value, time.perf_counter() - start
 
 
-def _run_rows(label, run, plain, boxed):
+def _run_rows(label, run, plain, boxed, forked):
     """[(phase, seconds)] of one notebook run: sandbox, interpreter, imports, cells."""
-    if run.startup_seconds < boxed:  # forked from the zygote: no sandbox, no interpreter to start
+    if forked:  # a new sandbox, entered by a child of the warm zygote: no interpreter, no imports
         return [
-            (f"{label}, fork from the zygote", run.startup_seconds),
+            (f"{label}, new sandbox + fork from the zygote", run.startup_seconds),
             (f"{label}, cells", run.seconds - run.startup_seconds),
         ]
     return [
@@ -54,9 +55,9 @@ def _run_rows(label, run, plain, boxed):
     ]
 
 
-def phases(root, assignment, student, plain, boxed):
-    """[(phase, seconds)] of grading ``student``'s ``assignment`` notebook by notebook, and the
-    [(phase, seconds)] of the reference run started fresh (what the zygote saves)."""
+def phases(root, assignment, student, plain, boxed, forked=True):
+    """[(phase, seconds)] of grading ``student``'s ``assignment`` notebook by notebook, each
+    process forked from the zygote (``forked``, as `course grade` does) or a new interpreter."""
     from course_utils.grading import engine
     from course_utils.grading.assemble import (
         condition_skeletons,
@@ -69,11 +70,12 @@ def phases(root, assignment, student, plain, boxed):
     from course_utils.grading.settings import load_settings
     from course_utils.grading.store import Store, SubmissionResult
 
-    settings, rows, fresh, scores = load_settings(root), [], [], {}
+    settings, rows, scores = load_settings(root, zygote=forked), [], {}
     _, seconds = timed(engine.build_font_cache, root)
     rows.append(("matplotlib font list (once per course)", seconds))
-    _, seconds = timed(engine._zygote, settings)
-    rows.append(("zygote start (once per worker)", seconds))
+    if forked:
+        _, seconds = timed(engine._zygote, settings)
+        rows.append(("zygote start (once per worker)", seconds))
     with engine._slot() as slot:
         for source in sorted((root / "source" / assignment).glob("*.ipynb")):
             name = source.stem
@@ -82,16 +84,10 @@ def phases(root, assignment, student, plain, boxed):
             cells = read_submitted_notebook(root, f"submitted/{student}/{assignment}/{source.name}")
             plan = student_plan(source_cells, release_cells, cells)
             reference_plan_ = reference_plan(source_cells)
-            fresh += _run_rows(
-                f"{name}: reference run",
-                engine._run(reference_plan_, student, "judge", settings, slot, root),
-                plain,
-                boxed,
-            )
-            reference = engine._reference_run(reference_plan_, student, settings, slot, root)
+            reference = engine._run(reference_plan_, student, "judge", settings, slot, root)
             mine = engine._run(plan, student, "probe", settings, slot, root)
-            rows += _run_rows(f"{name}: reference run", reference, plain, boxed)
-            rows += _run_rows(f"{name}: student run", mine, plain, boxed)
+            rows += _run_rows(f"{name}: reference run", reference, plain, boxed, forked)
+            rows += _run_rows(f"{name}: student run", mine, plain, boxed, forked)
             verdicts, seconds = timed(
                 judge_notebook,
                 plan.tests,
@@ -108,8 +104,8 @@ def phases(root, assignment, student, plain, boxed):
     rows.append(("gradebook transaction (first: imports nbgrader)", seconds))
     _, seconds = timed(store.record, result)
     rows.append(("gradebook transaction (next ones)", seconds))
-    engine._close_zygotes()
-    return rows, fresh
+    engine._close_zygote()
+    return rows
 
 
 def table(rows, title):
@@ -127,13 +123,14 @@ def main(assignment="ps1", example="reference"):
     root = course(assignment, example)
     try:
         plain, boxed = measure_overhead(5)
-        rows, fresh = phases(root, assignment, example, plain, boxed)
+        rows = phases(root, assignment, example, plain, boxed)
+        fresh = phases(root, assignment, example, plain, boxed, forked=False)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"grading {assignment}/{example}, one student, empty reference cache; load {os.getloadavg()[0]:.2f}")
     print(f"python -c pass: {plain * 1000:.0f} ms plain, {boxed * 1000:.0f} ms sandboxed")
-    print("\n".join(table(rows, "as `course grade` runs it (reference run forked from the zygote):")))
-    print("\n".join(table(fresh, "the same reference run in a fresh sandbox (without the zygote):")))
+    print("\n".join(table(rows, "as `course grade` runs it (each process forked from the zygote into its sandbox):")))
+    print("\n".join(table(fresh, "the same with a new interpreter per process (--no-zygote):")))
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ def _judge_run(settings, slot):
     from .judge import JudgeRun
 
     env = {k: v for k, v in _env("", "").items() if k not in (STUDENT_VARIABLE, MODE_VARIABLE, READABLE_VARIABLE)}
-    return JudgeRun({**_sandbox(settings, slot), "readable": ()}, env, settings.judge_timeout)
+    return JudgeRun({**_sandbox(settings, slot), "readable": ()}, env, settings.judge_timeout, _zygote(settings))
 
 
 def _run(plan, student, mode, settings, slot, root=None):
@@ -142,6 +142,7 @@ def _run(plan, student, mode, settings, slot, root=None):
             settings.cell_timeout,
             settings.max_crashes,
             settings.run_seconds,
+            _zygote(settings),
             plan_extra={"font_cache": _font_cache(root)},
         )
 
@@ -190,64 +191,39 @@ def warm_up(root):
     return thread
 
 
-_zygotes = {}  # (limits, unsandboxed) -> (Zygote, its slot's lock file, its folder's context): one per process
+_zygote_of_this_process = []  # [Zygote or None] once asked for
 
 
 def _zygote(settings):
-    """This process's warm reference interpreter (``grading.zygote``), started on first use; None
-    when it cannot start (then reference runs start fresh processes, as student runs always do)."""
-    from .sandbox import private_folder
+    """This process's warm interpreter (``grading.zygote``) its runs and judges are forked from,
+    started on first use; None when it is turned off or cannot start (then each starts afresh)."""
     from .zygote import Zygote, ZygoteError
 
-    key = (settings.limits, settings.unsandboxed)
-    if key not in _zygotes:
-        number, lock = _take_slot()
-        folder = private_folder(settings.limits, settings.unsandboxed, prefix="grade-zygote-")
+    if not settings.zygote:
+        return None
+    if not _zygote_of_this_process:
         try:
-            env = {k: v for k, v in _env("", "judge").items() if k not in (STUDENT_VARIABLE, MODE_VARIABLE)}
-            zygote = Zygote({**_sandbox(settings, number)}, env, folder.__enter__())
+            _zygote_of_this_process.append(Zygote())
+            _close_at_exit()
         except (ZygoteError, OSError) as exc:
-            folder.__exit__(None, None, None)
-            lock.close()
-            _zygotes[key] = None
-            print(f"reference runs without a zygote: {exc}")
-            return None
-        _zygotes[key] = (zygote, lock, folder)
-        _close_at_exit()
-    return _zygotes[key] and _zygotes[key][0]
+            _zygote_of_this_process.append(None)
+            print(f"grading without a zygote: {exc}")
+    return _zygote_of_this_process[0]
 
 
-def _close_zygotes():
-    for entry in [e for e in _zygotes.values() if e]:
-        zygote, lock, folder = entry
-        zygote.close()
-        folder.__exit__(None, None, None)
-        lock.close()
-    _zygotes.clear()
+def _close_zygote():
+    if _zygote_of_this_process and _zygote_of_this_process[0]:
+        _zygote_of_this_process[0].close()
+    _zygote_of_this_process.clear()
 
 
 def _close_at_exit():
-    """Close the zygotes when this process ends (a pool worker runs multiprocessing's finalizers only)."""
+    """Close the zygote when this process ends (a pool worker runs multiprocessing's finalizers only)."""
     import atexit
     from multiprocessing import util
 
-    atexit.register(_close_zygotes)
-    util.Finalize(None, _close_zygotes, exitpriority=10)
-
-
-def _reference_run(plan, student, settings, slot, root=None):
-    """Execution of a reference plan: forked from the zygote (instructor code only), else fresh."""
-    from .zygote import ZygoteError
-
-    zygote = _zygote(settings) if settings.reference_zygote else None
-    if zygote is not None:
-        try:
-            return zygote.run(plan.cells, student, settings.cell_timeout, settings.max_crashes, settings.run_seconds)
-        except ZygoteError as exc:
-            print(f"zygote failed ({exc}); reference runs start fresh processes from now on")
-            _close_zygotes()
-            _zygotes[(settings.limits, settings.unsandboxed)] = None
-    return _run(plan, student, "judge", settings, slot, root)
+    atexit.register(_close_zygote)
+    util.Finalize(None, _close_zygote, exitpriority=10)
 
 
 def _by_grade_id(plan, execution):
@@ -265,7 +241,7 @@ def reference_results(root, assignment, notebook, student, settings, slot):
         if (cache / f"{name}.json").exists():
             return {g: CellResult(**c) for g, c in json.loads((cache / f"{name}.json").read_text()).items()}
     plan = reference_plan(read_notebook(source))
-    execution = _reference_run(plan, student, settings, slot, root)
+    execution = _run(plan, student, "judge", settings, slot, root)
     results = _by_grade_id(plan, execution)
     cache.mkdir(parents=True, exist_ok=True)
     partial = cache / f".{student}.{os.getpid()}.tmp"

@@ -14,14 +14,11 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-
-from ..protocol import RESULT_FD_VARIABLE
 
 MAX_CHANNEL_BYTES = 128 * 2**20  # all result lines of one run
 MAX_LINE = 48 * 2**20  # one "done" line (a cell's outputs and check records, both as JSON text)
@@ -104,10 +101,6 @@ class _Channel(threading.Thread):
             self.changed.notify_all()
 
 
-def _runner_argv():
-    return [sys.executable, "-m", "course_utils.grading.runner", "plan.json"]
-
-
 class Ending(Enum):
     """How a runner process's attempt at the plan ended."""
 
@@ -155,23 +148,17 @@ class _Progress:
 
 
 def _start_runner(cells, skip, run):
-    """The sandboxed runner process, its channel reader and its raw-output reader, started."""
-    from .sandbox import sandbox_command
+    """The sandboxed runner process (forked from ``run.zygote`` when there is one), its channel
+    reader and its raw-output reader, started."""
+    from .zygote import start
 
     _write_new(run.workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip), **run.plan_extra}))
     read_fd, write_fd = os.pipe()
-    argv = sandbox_command(_runner_argv(), run.workdir, {**run.env, RESULT_FD_VARIABLE: str(write_fd)}, **run.sandbox)
-    process = subprocess.Popen(
-        argv,
-        cwd=run.workdir,
-        pass_fds=(write_fd,),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    os.close(write_fd)
-    raw = _RawOutput(process.stdout)
+    try:
+        process, stdout = start("runner", ["plan.json"], run.workdir, run.env, run.sandbox, run.zygote, write_fd)
+    finally:
+        os.close(write_fd)
+    raw = _RawOutput(stdout)
     channel = _Channel(read_fd)
     raw.start()
     channel.start()
@@ -206,13 +193,15 @@ def _exits(process, seconds):
 
 def _attempt(cells, skip, run, execution):
     """One runner process; fills ``execution.cells``; returns the index it died in, or None."""
-    process, channel, raw = (run.start or _start_runner)(cells, skip, run)
+    from .zygote import stop
+
+    process, channel, raw = _start_runner(cells, skip, run)
     progress = _Progress(cells, skip, execution)
     _follow(progress, channel, process, run)
     if progress.ending is Ending.FINISHED and not _exits(process, END_GRACE):
         execution.flags.append("its process kept running after it reported its last cell (a forged end?)")
     code = process.poll()
-    (getattr(process, "stop", None) or (lambda: kill_group(process)))()
+    stop(process)
     raw.join(timeout=5)
     execution.flags += [f"result channel: {p}" for p in dict.fromkeys(channel.problems)]
     execution.raw_output += raw.text()
@@ -289,26 +278,26 @@ class _Run:
     cell_timeout: float
     seconds: float  # the whole run's time budget, crash re-runs included
     deadline: float
-    start: object = None  # (cells, skip, run) -> (process, channel, raw); default: a new sandboxed runner
+    zygote: object = None  # a zygote.Zygote the runner processes are forked from; None: new interpreters
     plan_extra: dict = field(default_factory=dict)  # more of plan.json for the runner (e.g. "font_cache")
 
 
 def run_plan(
-    cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3, run_seconds=1800.0, start=None, plan_extra=None
+    cells, workdir, env, sandbox, cell_timeout=120.0, max_deaths=3, run_seconds=1800.0, zygote=None, plan_extra=None
 ):
     """Execute ``cells`` (plan dicts) in ``workdir``; see module docstring.
 
     sandbox: keyword arguments for ``sandbox.sandbox_command`` (limits, readable, slot, unsandboxed).
     max_deaths: processes that may die before the remaining cells are given up;
     run_seconds: wall time of the whole run, crash re-runs included;
-    start: how each runner process starts (default ``_start_runner``; ``zygote.Zygote.start``
-    forks reference runs from a warm interpreter); plan_extra: more keys of plan.json (``runner.main``).
+    zygote: a ``zygote.Zygote`` that forks each runner process into its new sandbox (None: a new
+    interpreter each); plan_extra: more keys of plan.json (``runner.main``).
     """
     began, execution, skip = time.monotonic(), Execution(), set()
     cells = [
         {"index": c["index"], "source": c["source"], "instructor": c.get("role") in ("test", "locked")} for c in cells
     ]
-    run = _Run(Path(workdir), env, sandbox, cell_timeout, run_seconds, began + run_seconds, start, plan_extra or {})
+    run = _Run(Path(workdir), env, sandbox, cell_timeout, run_seconds, began + run_seconds, zygote, plan_extra or {})
     for _ in range(max_deaths + 1):
         died_in = _attempt(cells, skip, run, execution)
         if died_in is None:

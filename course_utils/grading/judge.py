@@ -30,11 +30,13 @@ START_TIMEOUT = 120.0  # seconds for the judge's interpreter and imports, before
 
 @dataclass(frozen=True)
 class JudgeRun:
-    """How to start judge processes: sandbox keyword arguments, environment, time per test."""
+    """How to start judge processes: sandbox keyword arguments, environment, time per test, and the
+    worker's ``zygote.Zygote`` they are forked from (None: a new interpreter each)."""
 
     sandbox: dict
     env: dict
     judge_timeout: float
+    zygote: object = None
 
 
 def _write_input(folder, tests, student_cells, reference_cells, skeletons):
@@ -90,25 +92,17 @@ def _stopped(grade_id, points, why):
 
 def _judge_some(pending, tests, student_cells, reference_cells, skeletons, run):
     """Start one judge process for ``pending`` tests; Verdicts until it finishes, dies or times out."""
-    from .execute import kill_group
-    from .sandbox import private_folder, sandbox_command
+    from .sandbox import private_folder
+    from .zygote import start, stop
 
     verdicts = {}
     with private_folder(run.sandbox["limits"], run.sandbox["unsandboxed"], prefix="grade-judge-") as workdir:
         _write_input(Path(workdir), {g: tests[g] for g in pending}, student_cells, reference_cells, skeletons)
-        argv = sandbox_command(
-            [sys.executable, "-m", "course_utils.grading.judge", "input.json"], workdir, run.env, **run.sandbox
-        )
-        process = subprocess.Popen(
-            argv,
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        process, stdout = start(
+            "judge", ["input.json"], workdir, run.env, run.sandbox, run.zygote, stderr=subprocess.DEVNULL
         )
         lines = queue.Queue()
-        threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
+        threading.Thread(target=_reader, args=(stdout, lines), daemon=True).start()
         try:
             _wait_ready(lines)
             for gid in pending:
@@ -125,7 +119,7 @@ def _judge_some(pending, tests, student_cells, reference_cells, skeletons, run):
                     break
                 verdicts[gid] = verdict
         finally:
-            kill_group(process)
+            stop(process)
     return verdicts
 
 

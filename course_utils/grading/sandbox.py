@@ -86,15 +86,20 @@ class Limits:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"Limits.{f.name} must be a positive int, not {value!r}")
 
+    def rlimits(self, processes=True):
+        """{resource.RLIMIT_* name: (soft, hard)}: what each sandboxed process gets."""
+        limits = {
+            "RLIMIT_AS": (self.memory_bytes,) * 2,
+            "RLIMIT_CPU": (self.cpu_seconds, self.cpu_seconds + CPU_GRACE),
+            "RLIMIT_FSIZE": (self.file_bytes,) * 2,
+            "RLIMIT_NOFILE": (self.open_files,) * 2,
+            "RLIMIT_CORE": (0, 0),
+        }
+        return limits | ({"RLIMIT_NPROC": (self.processes,) * 2} if processes else {})
+
     def prlimit_args(self, processes=True):
-        args = [
-            f"--as={self.memory_bytes}",
-            f"--cpu={self.cpu_seconds}:{self.cpu_seconds + CPU_GRACE}",
-            f"--fsize={self.file_bytes}",
-            f"--nofile={self.open_files}",
-            "--core=0",
-        ]
-        return args + ([f"--nproc={self.processes}"] if processes else [])
+        """The same limits as options of prlimit(1)."""
+        return [f"--{name[7:].lower()}={soft}:{hard}" for name, (soft, hard) in self.rlimits(processes).items()]
 
 
 class SandboxUnavailable(RuntimeError):

@@ -45,8 +45,10 @@ class Settings:
         "", "address of a Dask scheduler whose workers see the course folder (default: local processes)"
     )
     unsandboxed: bool = setting(False, "run student code WITHOUT the sandbox (only where none can be set up)")
-    reference_zygote: bool = setting(
-        True, "fork the reference runs (instructor code only) from one warm interpreter per worker"
+    zygote: bool = setting(
+        True,
+        "fork each run and judge process into its new sandbox from one warm interpreter per worker "
+        "(instead of starting an interpreter and its imports each time)",
     )
     # -- the term: due dates and the late policy, read by `course grade` and by stock nbgrader's
     #    AssignLatePenalties (course_utils.instructor.late_policy); set in nbgrader_config.py only

@@ -1,50 +1,157 @@
-"""A warm interpreter that forks one reference run per student id: instructor code only.
+"""A warm interpreter that forks every grading process straight into a fresh sandbox of its own.
 
-The reference solution's runs (judge mode) never execute a student's code, so they need no
-fresh process of their own: a zygote, started once per grading worker in a sandbox of its own
-(its own slot uid, private folder and limits), imports what the runner needs (IPython, NumPy,
-SymPy, matplotlib, course_utils) once and forks a child per run, which starts at the first cell
-instead of paying the ~2 s of interpreter start and imports. Student runs never come here:
-each of them still gets a new sandbox and a new interpreter (``grading.execute``).
+Each run of a notebook (a student's or the reference's) and each judge process still gets a
+sandbox nobody else used: ``sandbox_command`` starts a new bubblewrap with the run's slot uid,
+private folder, limits and namespaces, in which only a placeholder (``sleep``) waits. What it
+does not pay is a new interpreter and its imports (~1 s of IPython, NumPy, SymPy, matplotlib):
+the zygote, a root process that imported them once and never runs a notebook's code, forks a
+child that enters the placeholder's namespaces (``setns`` on its pidfd: mounts, PID, network,
+IPC, UTS, cgroup and its user namespace, which allows no further ones), takes the slot's uid
+and gid, drops every capability, sets ``no_new_privs``, the run's limits and its memory cgroup,
+and forks once more so that the process which runs ``runner.main`` (or ``judge.main``) is
+inside the sandbox's PID namespace. That process checks its own credentials before anything of
+the run executes, and dies with the sandbox: the grader kills the placeholder's bwrap.
 
-    zygote = Zygote(sandbox_kwargs, env)          # grader side; starts the sandboxed zygote
-    execution = zygote.run(cells, student, cell_timeout, max_deaths, run_seconds)
+    zygote = Zygote()                                   # grader side, one per worker
+    process, stdout = start("runner", ["plan.json"], workdir, env, sandbox, zygote, channel_fd)
     zygote.close()
 
-    python -m course_utils.grading.zygote          # inside the sandbox; $COURSE_ZYGOTE_FD: control socket
+    python -m course_utils.grading.zygote     # the zygote; $COURSE_ZYGOTE_FD: its control socket
 
 Protocol on the control socket (SOCK_SEQPACKET, one JSON message each way per request):
-``{"run": folder, "student": id}`` plus two fds (result channel, raw output) -> ``{"pid": n}``;
+``{"spawn": {...}}`` with fds (stdout, stderr, channel, and the placeholder's pidfd when sandboxed)
+-> ``{"pid": n}``;
 ``{"kill": pid}`` -> ``{}``; ``{"status": pid}`` -> ``{"code": exit status or null}``.
 """
 
 import contextlib
-import itertools
+import ctypes
 import json
 import os
-import re
-import shutil
+import random
+import resource
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-from ..protocol import MODE_VARIABLE, RESULT_FD_VARIABLE, STUDENT_VARIABLE
-
-CONTROL_VARIABLE = "COURSE_ZYGOTE_FD"  # the control socket's fd number inside
+CONTROL_VARIABLE = "COURSE_ZYGOTE_FD"  # the control socket's fd number in the zygote
 READY_TIMEOUT = 120.0  # seconds for the zygote's interpreter and imports
+PLACEHOLDER_TIMEOUT = 30.0  # seconds for a new sandbox's placeholder to be up
 REPLY_TIMEOUT = 10.0
-FOLDER = re.compile(r"run-[0-9]{1,9}")
+MAINS = {"runner", "judge"}  # grading modules whose main() a spawned process runs
+CHANNEL_FD = 3  # where the spawned process finds its result channel
+PLACEHOLDER = ["/bin/sh", "-c", "echo ready && exec sleep 86400"]
+
+# <linux/sched.h>, <linux/prctl.h>, <linux/capability.h>
+NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
 
 
 class ZygoteError(RuntimeError):
-    """The zygote is gone or answered nonsense: the caller falls back to a fresh process."""
+    """The zygote is gone or answered nonsense: the caller starts a fresh process instead."""
 
 
-# ---------------------------------------------------------------- inside the sandbox
+# ---------------------------------------------------------------- in the zygote's children
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _libc(name, *args):
+    """Call libc's ``name``; OSError when it fails."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        raise OSError(ctypes.get_errno(), f"{name}: {os.strerror(ctypes.get_errno())}")
+
+
+def _enter_sandbox(spawn, pidfd):
+    """Become the slot's unprivileged process inside the placeholder's namespaces (see docstring)."""
+    if spawn["cgroup"]:
+        with open(spawn["cgroup"], "w") as f:  # the slot's memory cgroup, as the placeholder
+            f.write("0")
+    uid = spawn["uid"]
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    _libc("setns", pidfd, NAMESPACES)  # all at once: the kernel orders them (user namespace last)
+    os.close(pidfd)
+    for cap in range(int(Path("/proc/sys/kernel/cap_last_cap").read_text()) + 1):
+        _libc("prctl", PR_CAPBSET_DROP, cap, 0, 0, 0)
+    os.setresuid(uid, uid, uid)  # kept capabilities in the sandbox's user namespace: dropped next
+    _libc("capset", ctypes.byref(_CapHeader(CAPABILITY_VERSION_3, 0)), (_CapData * 2)())
+    _libc("prctl", PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    _libc("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def _set_limits(spawn):
+    for name, (soft, hard) in spawn["limits"].items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+
+
+CREDENTIALS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+
+
+def _check_credentials(uid):
+    """Refuse to go on (exit 71) unless this process is the slot's uid without any privilege."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    wrong = [k for k in CREDENTIALS if int(status[k], 16)]
+    wrong += [k for k in ("Uid", "Gid") if set(status[k].split()) != {str(uid)}]
+    wrong += ["Groups"] * bool(status["Groups"].split()) + ["NoNewPrivs"] * (status["NoNewPrivs"].strip() != "1")
+    if wrong:
+        os.write(2, f"zygote: refusing to run with {', '.join(wrong)} set\n".encode())
+        os._exit(71)
+
+
+def _become(spawn, fds):
+    """The spawned process: the run's folder, environment, streams and module; never returns."""
+    os.setsid()
+    if spawn["uid"] is not None:
+        _check_credentials(spawn["uid"])
+    for fd, number in zip(fds, (1, 2, CHANNEL_FD)):
+        os.dup2(fd, number)
+    os.closerange(CHANNEL_FD + 1, 1 << 16)
+    os.chdir(spawn["folder"])
+    os.environ.clear()
+    os.environ.update(_SET_BY_IMPORTS | spawn["env"])
+    sys.path[0] = os.getcwd()  # as `python -m` started here would have it
+    random.seed()
+    import numpy
+
+    numpy.random.seed()  # a fresh interpreter's global generators differ between runs: so do these
+    from importlib import import_module
+
+    import_module(f"course_utils.grading.{spawn['main']}").main(spawn["argv"])
+
+
+def _child(spawn, fds):
+    """The forked child: enter the sandbox, fork the spawned process, exit with its status."""
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _set_limits(spawn)
+        if spawn["uid"] is not None:
+            _enter_sandbox(spawn, fds.pop())
+            pid = os.fork()  # the PID namespace applies to children: this one is inside
+            if pid:
+                os.closerange(0, 1 << 16)
+                _, status = os.waitpid(pid, 0)
+                os._exit(_exit_status(status))
+        _become(spawn, fds)
+        os._exit(0)
+    except BaseException as exc:  # noqa: BLE001 (a child never returns into the zygote's loop)
+        with contextlib.suppress(OSError):
+            os.write(2, f"zygote child: {type(exc).__name__}: {exc}\n".encode())
+    finally:
+        os._exit(70)
 
 
 def _exit_status(status):
@@ -52,23 +159,13 @@ def _exit_status(status):
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
 
-def _child(request, fds, control):
-    """In the forked child: become the runner of the plan in ``request['run']``; never returns."""
-    try:
-        control.close()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        result_fd, raw_fd = fds
-        os.dup2(raw_fd, 1)
-        os.dup2(raw_fd, 2)
-        os.close(raw_fd)
-        os.environ.update({STUDENT_VARIABLE: request["student"], MODE_VARIABLE: "judge"})
-        os.environ[RESULT_FD_VARIABLE] = str(result_fd)
-        os.chdir(request["run"])
-        from . import runner
-
-        runner.main(["plan.json"])
-    finally:
-        os._exit(70)
+def _valid(spawn, fds):
+    return (
+        isinstance(spawn, dict)
+        and spawn.get("main") in MAINS
+        and len(fds) == 3 + (spawn.get("uid") is not None)
+        and isinstance(spawn.get("env"), dict)
+    )
 
 
 def _serve(control):
@@ -82,30 +179,35 @@ def _serve(control):
 
     signal.signal(signal.SIGCHLD, reap)
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 4096, 2)
+        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
         if not message:
             return
         request, reply = json.loads(message), {}
-        if "run" in request and FOLDER.fullmatch(request["run"]) and len(fds) == 2:
+        if "spawn" in request and _valid(request["spawn"], fds):
             pid = os.fork()
             if pid == 0:
-                _child(request, fds, control)
+                control.close()
+                _child(request["spawn"], fds)
             reply = {"pid": pid}
         elif "kill" in request:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(request["kill"]), signal.SIGKILL)
         elif "status" in request:
             reap()
-            reply = {"code": statuses.get(int(request["status"]))}
+            reply = {"code": statuses.pop(int(request["status"]), None)}
         for fd in fds:
             os.close(fd)
         control.send(json.dumps(reply).encode())
 
 
+_SET_BY_IMPORTS = {}  # environment variables the zygote's imports set, as they would in a new interpreter
+
+
 def main():
-    """Import what the runner imports, say ``ready`` on stdout, then serve (see module docstring)."""
+    """Import what the runner and the judge import, say ``ready`` on stdout, then serve."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    import matplotlib.font_manager  # noqa: F401 (builds the font cache once, for every child)
+    before = dict(os.environ)
+    import matplotlib.font_manager  # noqa: F401 (reads the font list once, for every child)
     import matplotlib.pyplot  # noqa: F401
     import numpy.testing  # noqa: F401
     import sympy  # noqa: F401
@@ -113,8 +215,9 @@ def main():
 
     from course_utils import blas, checks, explorer, gradcheck, numerics, training, variants  # noqa: F401
 
-    from . import guard, runner  # noqa: F401
+    from . import guard, judge, oracle, runner  # noqa: F401
 
+    _SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if k not in before})
     control = socket.socket(fileno=int(os.environ.pop(CONTROL_VARIABLE)))
     print("ready", flush=True)
     _serve(control)
@@ -124,12 +227,11 @@ def main():
 # ---------------------------------------------------------------- the grader's side
 
 
-class _Forked:
-    """A forked runner seen through the zygote, with what ``execute`` needs of a Popen."""
+class Spawned:
+    """A process spawned by the zygote, with what ``execute`` and ``judge`` need of a Popen."""
 
-    def __init__(self, zygote, pid, raw_read):
-        self.zygote, self.pid, self.stdout = zygote, pid, os.fdopen(raw_read, "rb")
-        self.returncode = None
+    def __init__(self, zygote, pid, sandbox):
+        self.zygote, self.pid, self.sandbox, self.returncode = zygote, pid, sandbox, None
 
     def poll(self):
         if self.returncode is None:
@@ -145,30 +247,83 @@ class _Forked:
         return self.returncode
 
     def stop(self):
-        """Kill the child (and wait for its status)."""
-        if self.poll() is None:
-            self.zygote.ask({"kill": self.pid})
-            with contextlib.suppress(subprocess.TimeoutExpired):
+        """Kill the process with its sandbox (every process in it), then collect its status."""
+        from .execute import kill_group
+
+        if self.sandbox is not None:
+            kill_group(self.sandbox)
+        with contextlib.suppress(ZygoteError, subprocess.TimeoutExpired):
+            if self.poll() is None:
+                self.zygote.ask({"kill": self.pid})
                 self.wait(5.0)
 
 
+def _descendant_leaf(pid):
+    """The process at the end of ``pid``'s chain of (only) children: the sandbox's placeholder."""
+    for _ in range(16):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            return pid
+        pid = int(children[0])
+    raise ZygoteError("no placeholder in the new sandbox")
+
+
+def _read_line(stream, timeout):
+    lines = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline(200)), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0] if lines else b""
+
+
+def _placeholder(folder, sandbox):
+    """(bwrap process, pidfd of the waiting placeholder) of a new sandbox for ``folder``."""
+    from .execute import kill_group
+    from .sandbox import sandbox_command
+
+    process = subprocess.Popen(
+        sandbox_command(PLACEHOLDER, folder, {"PATH": "/usr/bin:/bin"}, **sandbox),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        if _read_line(process.stdout, PLACEHOLDER_TIMEOUT).strip() != b"ready":
+            raise ZygoteError("the new sandbox's placeholder did not start")
+        leaf = _descendant_leaf(process.pid)
+        pidfd = os.pidfd_open(leaf)
+        if Path(f"/proc/{leaf}/comm").read_text().strip() not in ("sh", "sleep"):  # before or after its exec
+            os.close(pidfd)
+            raise ZygoteError("the new sandbox's placeholder is not where expected")
+        return process, pidfd
+    except (ZygoteError, OSError) as exc:
+        kill_group(process)
+        raise ZygoteError(str(exc)) from None
+
+
 class Zygote:
-    """The sandboxed zygote of one grading worker (see module docstring)."""
+    """The zygote of one grading worker (see module docstring)."""
 
-    def __init__(self, sandbox, env, private_dir):
-        """sandbox: ``sandbox_command`` keyword arguments (its own slot); env: the runs' environment
-        without the student id and mode; private_dir: an empty folder the zygote owns for its life."""
-        from .sandbox import sandbox_command
-
-        self.sandbox, self.env, self.folder, self.numbers = sandbox, env, Path(private_dir), itertools.count(1)
-        self.lock = threading.Lock()
+    def __init__(self):
+        self.lock, self.broken = threading.Lock(), ""
+        self.home = tempfile.TemporaryDirectory(prefix="grade-zygote-")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [sys.executable, "-m", "course_utils.grading.zygote"]
-        command = sandbox_command(argv, private_dir, {**env, CONTROL_VARIABLE: str(theirs.fileno())}, **sandbox)
+        env = {
+            "HOME": self.home.name,
+            "MPLCONFIGDIR": self.home.name,
+            "MPLBACKEND": "Agg",
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **{k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
+            CONTROL_VARIABLE: str(theirs.fileno()),
+        }
         try:
             self.process = subprocess.Popen(
-                command,
-                cwd=private_dir,
+                [sys.executable, "-m", "course_utils.grading.zygote"],
+                cwd=self.home.name,
+                env=env,
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -179,16 +334,10 @@ class Zygote:
             theirs.close()
         self.control = mine
         self.control.settimeout(REPLY_TIMEOUT)
-        self._wait_ready()
-
-    def _wait_ready(self):
-        lines = []
-        reader = threading.Thread(target=lambda: lines.append(self.process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(READY_TIMEOUT)
-        if not lines or lines[0].strip() != b"ready":
+        answer = _read_line(self.process.stdout, READY_TIMEOUT)
+        if answer.strip() != b"ready":
             self.close()
-            raise ZygoteError(f"the zygote did not start: {lines[0][:200] if lines else 'no answer'}")
+            raise ZygoteError(f"the zygote did not start: {answer[:200] or 'no answer'}")
         threading.Thread(target=lambda: self.process.stdout.read(), daemon=True).start()
 
     def ask(self, request, fds=()):
@@ -203,44 +352,39 @@ class Zygote:
             raise ZygoteError("the zygote is gone")
         return json.loads(reply)
 
-    def start(self, cells, skip, run):
-        """``execute`` starter: the runner forked in the zygote, its channel and raw-output readers."""
-        from .execute import _Channel, _RawOutput, _write_new
+    def spawn(self, main, argv, folder, env, sandbox, fds):
+        """Fork ``python -m course_utils.grading.<main> <argv>`` into a new sandbox for ``folder``, as
+        ``sandbox_command(..., **sandbox)`` would run it; fds: its (stdout, stderr, channel). A Spawned;
+        ZygoteError when that cannot be done (then every later call fails at once)."""
+        from .execute import kill_group
+        from .sandbox import INSIDE, UID_BASE, memory_cgroup
 
-        _write_new(run.workdir / "plan.json", json.dumps({"cells": cells, "skip": sorted(skip)}))
-        result_read, result_write = os.pipe()
-        raw_read, raw_write = os.pipe()
+        if self.broken:
+            raise ZygoteError(self.broken)
+        limits, unsandboxed = sandbox["limits"], sandbox.get("unsandboxed", False)
+        spawn = {
+            "main": main,
+            "argv": argv,
+            "env": env,
+            "folder": os.fspath(folder) if unsandboxed else INSIDE,
+            "limits": limits.rlimits(processes=not unsandboxed),
+            "uid": None if unsandboxed else UID_BASE + sandbox.get("slot", 0),
+            "cgroup": None if unsandboxed else memory_cgroup(sandbox.get("slot", 0), limits.total_memory_bytes),
+        }
+        placeholder, pidfd = _placeholder(folder, sandbox) if not unsandboxed else (None, None)
         try:
-            reply = self.ask({"run": run.workdir.name, "student": run.env[STUDENT_VARIABLE]}, (result_write, raw_write))
+            reply = self.ask({"spawn": spawn}, [*fds, *([pidfd] if pidfd is not None else [])])
+            if not isinstance(reply.get("pid"), int):
+                raise ZygoteError("the zygote refused the request")
+        except ZygoteError as exc:
+            self.broken = str(exc)
+            if placeholder is not None:
+                kill_group(placeholder)
+            raise
         finally:
-            os.close(result_write)
-            os.close(raw_write)
-        if not isinstance(reply.get("pid"), int):
-            os.close(result_read)
-            os.close(raw_read)
-            raise ZygoteError("the zygote refused the run")
-        process = _Forked(self, reply["pid"], raw_read)
-        raw, channel = _RawOutput(process.stdout), _Channel(result_read)
-        raw.start()
-        channel.start()
-        return process, channel, raw
-
-    def run(self, cells, student, cell_timeout, max_deaths, run_seconds):
-        """Execution of a reference plan's ``cells`` for ``student`` (as ``execute.run_plan``)."""
-        from .execute import run_plan
-
-        workdir = self.folder / f"run-{next(self.numbers)}"  # one per run, also across threads
-        workdir.mkdir()
-        uid = self.sandbox.get("slot", 0)
-        if not self.sandbox.get("unsandboxed"):
-            from .sandbox import UID_BASE
-
-            os.chown(workdir, UID_BASE + uid, UID_BASE + uid)
-        try:
-            env = {**self.env, STUDENT_VARIABLE: student, MODE_VARIABLE: "judge"}
-            return run_plan(cells, workdir, env, self.sandbox, cell_timeout, max_deaths, run_seconds, self.start)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            if pidfd is not None:
+                os.close(pidfd)
+        return Spawned(self, reply["pid"], placeholder)
 
     def close(self):
         from .execute import kill_group
@@ -248,6 +392,51 @@ class Zygote:
         with contextlib.suppress(OSError):
             self.control.close()
         kill_group(self.process)
+        self.home.cleanup()
+
+
+def stop(process):
+    """Kill a process ``start`` returned, with every process of its sandbox, and collect its status."""
+    from .execute import kill_group
+
+    process.stop() if isinstance(process, Spawned) else kill_group(process)
+
+
+def start(main, argv, folder, env, sandbox, zygote=None, channel_fd=None, stderr=subprocess.STDOUT):
+    """(process, its stdout as a binary stream) of ``python -m course_utils.grading.<main> <argv>``
+    in the sandbox for ``folder``: forked from ``zygote`` when there is one that works, else a new
+    interpreter (``sandbox_command``). channel_fd: passed as the result channel (``RESULT_FD_VARIABLE``
+    in its environment says where); stderr: STDOUT (with stdout) or DEVNULL."""
+    from ..protocol import RESULT_FD_VARIABLE
+    from .sandbox import sandbox_command
+
+    if zygote is not None and not zygote.broken:
+        out_read, out_write = os.pipe()
+        errors = out_write if stderr == subprocess.STDOUT else os.open(os.devnull, os.O_WRONLY)
+        channel = channel_fd if channel_fd is not None else os.open(os.devnull, os.O_WRONLY)
+        environment = {**env, **({RESULT_FD_VARIABLE: str(CHANNEL_FD)} if channel_fd is not None else {})}
+        try:
+            process = zygote.spawn(main, argv, folder, environment, sandbox, (out_write, errors, channel))
+            return process, os.fdopen(out_read, "rb")
+        except ZygoteError as exc:
+            os.close(out_read)
+            print(f"zygote failed ({exc}); this worker starts a new interpreter per process from now on")
+        finally:
+            for fd in {out_write, errors, channel} - {channel_fd}:
+                os.close(fd)
+    environment = {**env, **({RESULT_FD_VARIABLE: str(channel_fd)} if channel_fd is not None else {})}
+    argv = [sys.executable, "-m", f"course_utils.grading.{main}", *argv]
+    command = sandbox_command(argv, folder, environment, **sandbox)
+    process = subprocess.Popen(
+        command,
+        cwd=folder,
+        pass_fds=(channel_fd,) if channel_fd is not None else (),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        start_new_session=True,
+    )
+    return process, process.stdout
 
 
 if __name__ == "__main__":
