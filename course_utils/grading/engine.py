@@ -126,7 +126,7 @@ def _judge_run(settings, slot):
     from .judge import JudgeRun
 
     env = {k: v for k, v in _env("", "").items() if k not in (STUDENT_VARIABLE, MODE_VARIABLE, READABLE_VARIABLE)}
-    return JudgeRun({**_sandbox(settings, slot), "readable": ()}, env, settings.judge_timeout, _zygote(settings))
+    return JudgeRun({**_sandbox(settings, slot), "readable": ()}, env, settings.judge_timeout)
 
 
 def _run(plan, student, mode, settings, slot, root=None):
@@ -195,7 +195,7 @@ _zygote_of_this_process = []  # [Zygote or None] once asked for
 
 
 def _zygote(settings):
-    """This process's warm interpreter (``grading.zygote``) its runs and judges are forked from,
+    """This process's warm interpreter (``grading.zygote``) its notebook runs are forked from,
     started on first use; None when it is turned off or cannot start (then each starts afresh)."""
     from .zygote import Zygote, ZygoteError
 

@@ -30,13 +30,11 @@ START_TIMEOUT = 120.0  # seconds for the judge's interpreter and imports, before
 
 @dataclass(frozen=True)
 class JudgeRun:
-    """How to start judge processes: sandbox keyword arguments, environment, time per test, and the
-    worker's ``zygote.Zygote`` they are forked from (None: a new interpreter each)."""
+    """How to start judge processes: sandbox keyword arguments, environment, time per test."""
 
     sandbox: dict
     env: dict
     judge_timeout: float
-    zygote: object = None
 
 
 def _write_input(folder, tests, student_cells, reference_cells, skeletons):
@@ -98,9 +96,9 @@ def _judge_some(pending, tests, student_cells, reference_cells, skeletons, run):
     verdicts = {}
     with private_folder(run.sandbox["limits"], run.sandbox["unsandboxed"], prefix="grade-judge-") as workdir:
         _write_input(Path(workdir), {g: tests[g] for g in pending}, student_cells, reference_cells, skeletons)
-        process, stdout = start(
-            "judge", ["input.json"], workdir, run.env, run.sandbox, run.zygote, stderr=subprocess.DEVNULL
-        )
+        # a new interpreter, never a fork of the zygote: the judge reads student-written data, so it
+        # gets an address layout, stack canary and hash seed no student's run has seen
+        process, stdout = start("judge", ["input.json"], workdir, run.env, run.sandbox, stderr=subprocess.DEVNULL)
         lines = queue.Queue()
         threading.Thread(target=_reader, args=(stdout, lines), daemon=True).start()
         try:

@@ -47,7 +47,7 @@ class Settings:
     unsandboxed: bool = setting(False, "run student code WITHOUT the sandbox (only where none can be set up)")
     zygote: bool = setting(
         True,
-        "fork each run and judge process into its new sandbox from one warm interpreter per worker "
+        "fork each notebook run into its new sandbox from one warm interpreter per worker "
         "(instead of starting an interpreter and its imports each time)",
     )
     # -- the term: due dates and the late policy, read by `course grade` and by stock nbgrader's

@@ -1,16 +1,17 @@
-"""A warm interpreter that forks every grading process straight into a fresh sandbox of its own.
+"""A warm interpreter that forks each notebook run straight into a fresh sandbox of its own.
 
-Each run of a notebook (a student's or the reference's) and each judge process still gets a
-sandbox nobody else used: ``sandbox_command`` starts a new bubblewrap with the run's slot uid,
-private folder, limits and namespaces, in which only a placeholder (``sleep``) waits. What it
-does not pay is a new interpreter and its imports (~1 s of IPython, NumPy, SymPy, matplotlib):
-the zygote, a root process that imported them once and never runs a notebook's code, forks a
-child that enters the placeholder's namespaces (``setns`` on its pidfd: mounts, PID, network,
-IPC, UTS, cgroup and its user namespace, which allows no further ones), takes the slot's uid
-and gid, drops every capability, sets ``no_new_privs``, the run's limits and its memory cgroup,
-and forks once more so that the process which runs ``runner.main`` (or ``judge.main``) is
-inside the sandbox's PID namespace. That process checks its own credentials before anything of
-the run executes, and dies with the sandbox: the grader kills the placeholder's bwrap.
+Each run of a notebook (a student's or the reference's) still gets a sandbox nobody else used:
+``sandbox_command`` starts a new bubblewrap with the run's slot uid, private folder, limits and
+namespaces, in which only a placeholder (``sleep``) waits. What it does not pay is a new
+interpreter and its imports (~1 s of IPython, NumPy, SymPy, matplotlib): the zygote, a root
+process that imported them once and never runs a notebook's code, forks a child that enters the
+placeholder's namespaces (``setns`` on its pidfd: mounts, PID, network, IPC, UTS, cgroup and its
+user namespace, which allows no further ones), takes the slot's uid and gid, drops every
+capability, sets ``no_new_privs``, the run's limits and its memory cgroup, and forks once more so
+that the process which runs ``runner.main`` is inside the sandbox's PID namespace. That process
+checks its own credentials before anything of the run executes, and dies with the sandbox: the
+grader kills the placeholder's bwrap. Forked processes share the zygote's address layout, stack
+canary and string-hash seed; so the judge, which reads student-written data, is never forked.
 
     zygote = Zygote()                                   # grader side, one per worker
     process, stdout = start("runner", ["plan.json"], workdir, env, sandbox, zygote, channel_fd)
@@ -43,13 +44,13 @@ CONTROL_VARIABLE = "COURSE_ZYGOTE_FD"  # the control socket's fd number in the z
 READY_TIMEOUT = 120.0  # seconds for the zygote's interpreter and imports
 PLACEHOLDER_TIMEOUT = 30.0  # seconds for a new sandbox's placeholder to be up
 REPLY_TIMEOUT = 10.0
-MAINS = {"runner", "judge"}  # grading modules whose main() a spawned process runs
+MAINS = {"runner"}  # grading modules whose main() a spawned process may run
 CHANNEL_FD = 3  # where the spawned process finds its result channel
 PLACEHOLDER = ["/bin/sh", "-c", "echo ready && exec sleep 86400"]
 
 # <linux/sched.h>, <linux/prctl.h>, <linux/capability.h>
 NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 24, 38, 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -120,23 +121,31 @@ def _become(spawn, fds):
     for fd, number in zip(fds, (1, 2, CHANNEL_FD)):
         os.dup2(fd, number)
     os.closerange(CHANNEL_FD + 1, 1 << 16)
+    _libc("prctl", PR_SET_DUMPABLE, 1, 0, 0, 0)  # /proc/self as after an exec (a uid change cleared it)
     os.chdir(spawn["folder"])
     os.environ.clear()
     os.environ.update(_SET_BY_IMPORTS | spawn["env"])
-    sys.path[0] = os.getcwd()  # as `python -m` started here would have it
-    random.seed()
-    import numpy
-
-    numpy.random.seed()  # a fresh interpreter's global generators differ between runs: so do these
     from importlib import import_module
 
-    import_module(f"course_utils.grading.{spawn['main']}").main(spawn["argv"])
+    module = import_module(f"course_utils.grading.{spawn['main']}")
+    sys.path[0], sys.argv = os.getcwd(), [module.__file__, *spawn["argv"]]  # as `python -m` here would have
+    _reseed()
+    module.main(spawn["argv"])
+
+
+def _reseed():
+    """Seed the global generators anew, as a new interpreter's would be (the fork copied the zygote's)."""
+    import numpy
+    import sympy.core.random
+
+    random.seed()
+    numpy.random.seed()
+    sympy.core.random.seed()
 
 
 def _child(spawn, fds):
     """The forked child: enter the sandbox, fork the spawned process, exit with its status."""
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _set_limits(spawn)
         if spawn["uid"] is not None:
             _enter_sandbox(spawn, fds.pop())
@@ -170,7 +179,7 @@ def _valid(spawn, fds):
 
 def _serve(control):
     """Answer requests until the grader closes the socket."""
-    statuses = {}
+    children, statuses = {}, {}  # pid -> pidfd of each child until it is killed; pid -> exit status
 
     def reap(*_):
         with contextlib.suppress(ChildProcessError):
@@ -184,14 +193,24 @@ def _serve(control):
             return
         request, reply = json.loads(message), {}
         if "spawn" in request and _valid(request["spawn"], fds):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # not reaped before its pidfd
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _child(request["spawn"], fds)
+                for fd in children.values():
+                    os.close(fd)
+                children.clear()  # nothing of other runs stays in reach (sys._current_frames)
+                statuses.clear()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+                _child(request.pop("spawn"), fds)
+            children[pid] = os.pidfd_open(pid)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             reply = {"pid": pid}
-        elif "kill" in request:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(request["kill"]), signal.SIGKILL)
+        elif "kill" in request and int(request["kill"]) in children:  # a spawn's last request
+            pidfd = children.pop(int(request["kill"]))
+            _kill(int(request["kill"]), pidfd)
+            os.close(pidfd)
         elif "status" in request:
             reap()
             reply = {"code": statuses.pop(int(request["status"]), None)}
@@ -200,11 +219,19 @@ def _serve(control):
         control.send(json.dumps(reply).encode())
 
 
+def _kill(pid, pidfd):
+    """SIGKILL to a child and its process group (its session, unsandboxed: what it started)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)  # the child itself, even if its pid was reused
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 _SET_BY_IMPORTS = {}  # environment variables the zygote's imports set, as they would in a new interpreter
 
 
 def main():
-    """Import what the runner and the judge import, say ``ready`` on stdout, then serve."""
+    """Import what the runner imports, say ``ready`` on stdout, then serve."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     before = dict(os.environ)
     import matplotlib.font_manager  # noqa: F401 (reads the font list once, for every child)
@@ -215,7 +242,7 @@ def main():
 
     from course_utils import blas, checks, explorer, gradcheck, numerics, training, variants  # noqa: F401
 
-    from . import guard, judge, oracle, runner  # noqa: F401
+    from . import guard, runner  # noqa: F401
 
     _SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if k not in before})
     control = socket.socket(fileno=int(os.environ.pop(CONTROL_VARIABLE)))
@@ -228,7 +255,7 @@ def main():
 
 
 class Spawned:
-    """A process spawned by the zygote, with what ``execute`` and ``judge`` need of a Popen."""
+    """A process spawned by the zygote, with what ``execute`` needs of a Popen."""
 
     def __init__(self, zygote, pid, sandbox):
         self.zygote, self.pid, self.sandbox, self.returncode = zygote, pid, sandbox, None
@@ -253,9 +280,8 @@ class Spawned:
         if self.sandbox is not None:
             kill_group(self.sandbox)
         with contextlib.suppress(ZygoteError, subprocess.TimeoutExpired):
-            if self.poll() is None:
-                self.zygote.ask({"kill": self.pid})
-                self.wait(5.0)
+            self.zygote.ask({"kill": self.pid})  # also when it has ended: what it started may still run
+            self.wait(5.0)
 
 
 def _descendant_leaf(pid):

@@ -110,7 +110,7 @@ def test_each_run_has_its_student_id_environment_and_folder(zygote, slot, capsys
     code = (
         "import os, json, numpy; from course_utils import variants; sid = variants.student_id()",
         "open(sid + '.txt', 'w').write(sid); print(json.dumps(dict(os.environ)))",
-        "print(numpy.random.random())",
+        "import sympy.core.random, random; print(numpy.random.random(), random.random(), sympy.core.random.rng.random())",
     )
     seen = []
     for student in ("alice", "bob"):
@@ -120,7 +120,8 @@ def test_each_run_has_its_student_id_environment_and_folder(zygote, slot, capsys
         assert env == {**engine._env(student, "probe"), "COURSE_RESULT_FD": "3", "KMP_DUPLICATE_LIB_OK": "True"}
         seen.append(json.loads(execution.cells[2].outputs)[0]["text"])
     assert "zygote failed" not in capsys.readouterr().out  # forked, not started afresh
-    assert seen[0] != seen[1]  # a fresh interpreter's unseeded generator differs per run: so do these
+    # a new interpreter's unseeded generators differ per run: so do these, each of them
+    assert all(a != b for a, b in zip(*(text.split() for text in seen)))
 
 
 def test_nothing_a_run_starts_outlives_it(zygote, slot):
@@ -130,6 +131,21 @@ def test_nothing_a_run_starts_outlives_it(zygote, slot):
     assert statuses(execution) == ["ok", "ok"]
     left = subprocess.run(["pgrep", "-u", str(UID_BASE + slot)], capture_output=True, text=True).stdout.split()
     assert not left
+
+
+def test_unsandboxed_what_a_run_starts_is_killed_with_it(zygote, slot):
+    """Without a sandbox to tear down, the zygote kills the run's process group (as a fresh run's)."""
+    marker = f"{os.getpid()}{slot}7"
+    unsandboxed = Settings().with_values(unsandboxed=True)
+    execution = run(zygote, slot, f"import subprocess; subprocess.Popen(['sleep', '{marker}'])", settings=unsandboxed)
+    assert statuses(execution) == ["ok"]
+    left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout.split()
+    assert not left
+
+
+def test_a_forked_process_is_dumpable_as_a_new_program(zygote, slot):
+    execution = run(zygote, slot, "import os; assert os.listdir('/proc/self/fd'); open('/proc/self/environ').read()")
+    assert statuses(execution) == ["ok"], execution.cells
 
 
 def test_a_cell_that_kills_its_process_is_recovered_and_the_zygote_lives_on(zygote, slot):
