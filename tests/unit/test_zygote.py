@@ -110,15 +110,16 @@ def test_each_run_has_its_student_id_environment_and_folder(zygote, slot, capsys
     code = (
         "import os, json, numpy; from course_utils import variants; sid = variants.student_id()",
         "open(sid + '.txt', 'w').write(sid); print(json.dumps(dict(os.environ)))",
-        "import sympy.core.random, random; print(numpy.random.random(), random.random(), sympy.core.random.rng.random())",
+        "import sympy.core.random as sympy_random, random",
+        "print(numpy.random.random(), random.random(), sympy_random.rng.random())",
     )
     seen = []
     for student in ("alice", "bob"):
         execution = run(zygote, slot, *code, student=student)
-        assert statuses(execution) == ["ok"] * 3, execution.cells
+        assert statuses(execution) == ["ok"] * 4, execution.cells
         env = json.loads(json.loads(execution.cells[1].outputs)[0]["text"])
         assert env == {**engine._env(student, "probe"), "COURSE_RESULT_FD": "3", "KMP_DUPLICATE_LIB_OK": "True"}
-        seen.append(json.loads(execution.cells[2].outputs)[0]["text"])
+        seen.append(json.loads(execution.cells[3].outputs)[0]["text"])
     assert "zygote failed" not in capsys.readouterr().out  # forked, not started afresh
     # a new interpreter's unseeded generators differ per run: so do these, each of them
     assert all(a != b for a, b in zip(*(text.split() for text in seen)))
