@@ -5,8 +5,8 @@
                                                 # feedback, export grades.csv, score table
 
 Run from anywhere; it works in the course root (the folder with nbgrader_config.py).
-Every step overwrites its own output, so the demo can be rerun. Autograde and feedback run one
-nbgrader command per student, ``COURSE_DEMO_JOBS`` (default: one per CPU) at a time.
+Every step overwrites its own output, so the demo can be rerun. Autograde and feedback split the
+students into ``COURSE_DEMO_JOBS`` groups (default: one per CPU), one nbgrader command each, all at once.
 
 Example submissions live in ``examples/<assignment>/<student>/``:
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 
 from ..grading.assemble import without_markers
-from .commands import course_root, nbgrader, nbgrader_per_student
+from .commands import course_root, nbgrader, nbgrader_in_groups
 from .report import failed_summary, gradebook_results, write_report
 
 
@@ -146,13 +146,13 @@ def jobs():
 
 
 def for_each_student(root, assignment, *args):
-    """One nbgrader command for the assignment, or with several jobs() one per student (stock
-    nbgrader grades one notebook at a time; each command costs ~2 s of start-up)."""
+    """One nbgrader command for the assignment, or with several jobs() one per group of its students
+    (stock nbgrader grades one notebook at a time)."""
     at_once = jobs()
     if at_once == 1:
         return nbgrader(root, *args, log=demo_log(root))
     students = [example.name for example in example_students(root, assignment)]
-    nbgrader_per_student(root, args, students, demo_log(root), at_once)
+    nbgrader_in_groups(root, args, students, demo_log(root), at_once)
 
 
 def autograde(root, assignment):

@@ -1,22 +1,34 @@
-"""The demo's stock nbgrader commands: one per student, several at a time, one log in student order."""
+"""The demo's stock nbgrader commands: one per group of students, all at once, one log."""
 
 import subprocess
 
 import pytest
 
 from course_utils.instructor import demo
-from course_utils.instructor.commands import nbgrader_per_student
+from course_utils.instructor.commands import _named_in_errors, nbgrader_in_groups
 
 
-def test_failed_students_are_all_named_and_the_log_keeps_student_order(tmp_path, capsys):
+def test_each_group_excludes_every_other_student_and_failed_groups_are_named(tmp_path, capsys):
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    (tmp_path / "submitted" / "someone-else").mkdir(parents=True)  # a real student: in no group's command
     log = tmp_path / "demo.log"
     with pytest.raises(subprocess.CalledProcessError) as raised:  # no such assignment: every command fails
-        nbgrader_per_student(tmp_path, ("autograde", "nope", "--force"), ["ann", "bob", "cy"], log, 2)
-    assert raised.value.cmd[-1] == "--student=ann,bob,cy"
+        nbgrader_in_groups(tmp_path, ("autograde", "nope", "--force"), ["ann", "bob", "cy"], log, 2)
+    assert raised.value.cmd[-1] == "--student=ann,cy,bob"  # the errors name no student: whole groups
     commands = [line for line in log.read_text().splitlines() if line.startswith("$ nbgrader")]
-    assert commands == [f"$ nbgrader autograde nope --force --student={s}" for s in ("ann", "bob", "cy")]
+    exclude = "$ nbgrader autograde nope --force --CourseDirectory.student_id_exclude="
+    assert commands == [exclude + "bob,someone-else", exclude + "ann,cy,someone-else"]
     assert "nbgrader autograde nope:" in capsys.readouterr().out  # the one line of the step
+
+
+def test_a_failed_groups_errors_name_its_failed_students():
+    log = (
+        "[AutogradeApp | INFO] Autograding /c/autograded/ann/ps1/a.ipynb\n"
+        "[AutogradeApp | ERROR] There was an error processing assignment: /c/submitted/cy/ps1\n"
+        "[AutogradeApp | ERROR] There was an error processing assignment 'ps1' for student 'dee'\n"
+    )
+    assert _named_in_errors(log, ["ann", "cy", "dee"]) == ["cy", "dee"]
+    assert _named_in_errors(log, ["ann"]) == []
 
 
 @pytest.mark.parametrize("value, jobs", [("", None), ("1", 1), (" 3 ", 3)])
