@@ -11,6 +11,7 @@ Closes the holes measured on nbgrader 0.9.6 (see ../shared/DESIGN.md):
 import importlib.util
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -30,6 +31,15 @@ def package_folder(name):
 
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+# nbgrader 0.9's Gradebook.add_submission builds a SubmittedAssignment and its SubmittedNotebooks
+# through their relationships and adds them to its session only afterwards, so under SQLAlchemy 2
+# each autoflush in between warns "Object of type <Submitted...> not in session, add operation along
+# ... will not proceed" (three per student, on every autograde); the rows are added right after and
+# the gradebook is complete. nbgrader's code, not ours: this one message from nbgrader.api is silenced.
+warnings.filterwarnings(
+    "ignore", message=r"Object of type <Submitted(Assignment|Notebook)> not in session", module=r"nbgrader\.api"
+)
 
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.course_id = "dl-workbook"

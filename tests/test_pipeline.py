@@ -260,12 +260,14 @@ class PipelineChecks:
 
     def test_log_has_none_of_the_warnings_fixed_at_their_source(self, course):
         """No plain-TCP warning per kernel start (kernels get CurveZMQ keys, nbgrader_config.py), no
-        image without alt text in the feedback (course_utils.figure_alt describes every figure) and no
-        unrecognised config option (course_utils.instructor.feedback.configurable_priority)."""
+        image without alt text in the feedback (course_utils.figure_alt describes every figure), no
+        unrecognised config option (course_utils.instructor.feedback.configurable_priority) and no
+        SQLAlchemy warning about nbgrader's own submission rows (nbgrader_config.py)."""
         assert "$ nbgrader autograde" in course["log"] and "$ nbgrader generate_feedback" in course["log"]
         assert "without encryption" not in course["log"]
         assert "Alternative text is missing" not in course["log"]
         assert "not recognized by" not in course["log"]
+        assert "SAWarning" not in course["log"]
 
     def test_instructor_report_lists_every_submission(self, course):
         page = (course["root"] / "grades.html").read_text()
