@@ -11,6 +11,7 @@ cell types, points) is never used, only reported:
     reference_plan(source_cells) -> Plan
 """
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -115,17 +116,35 @@ def _compare(gid, mine, theirs):
 
 def test_source(cell):
     """An instructor's test cell as both runs see it: no markers, plain asserts as checks."""
-    return rewrite_asserts(without_markers(cell["source"]), _grade_id(cell))
+    return _test_source(_text(cell["source"]), _grade_id(cell))
+
+
+# The instructor's cells are the same for every student: a worker parses and rewrites each once.
+@functools.lru_cache(maxsize=4096)
+def _test_source(source, grade_id):
+    return rewrite_asserts(without_markers(source), grade_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stripped(source, grade_id):
+    return strip_expected(_test_source(source, grade_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeletons(source, grade_id):
+    return skeletons_of(_test_source(source, grade_id))
 
 
 def _trusted_source(cell):
     """The instructor's source cell as it runs in the student's process."""
-    return strip_expected(test_source(cell)) if role(cell) == "test" else without_markers(cell["source"])
+    if role(cell) == "test":
+        return _stripped(_text(cell["source"]), _grade_id(cell))
+    return without_markers(cell["source"])
 
 
 def condition_skeletons(source_cells):
     """{test grade_id: the skeleton of each of its condition sites} (judged outside the student's run)."""
-    return {_grade_id(c): skeletons_of(test_source(c)) for c in source_cells if role(c) == "test"}
+    return {_grade_id(c): _skeletons(_text(c["source"]), _grade_id(c)) for c in source_cells if role(c) == "test"}
 
 
 def student_plan(source_cells, release_cells, submitted_cells):
