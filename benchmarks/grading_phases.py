@@ -73,10 +73,10 @@ def phases(root, assignment, student, plain, boxed, forked=True):
     settings, rows, scores = load_settings(root, zygote=forked), [], {}
     _, seconds = timed(engine.build_font_cache, root)
     rows.append(("matplotlib font list (once per course)", seconds))
-    if forked:
-        _, seconds = timed(engine._zygote, settings)
-        rows.append(("zygote start (once per worker)", seconds))
     with engine._slot() as slot:
+        if forked:
+            _, seconds = timed(engine._zygote, settings, slot)
+            rows.append(("zygote start and trial run (once per worker)", seconds))
         for source in sorted((root / "source" / assignment).glob("*.ipynb")):
             name = source.stem
             source_cells = read_notebook(source)

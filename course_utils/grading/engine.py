@@ -142,7 +142,7 @@ def _run(plan, student, mode, settings, slot, root=None):
             settings.cell_timeout,
             settings.max_crashes,
             settings.run_seconds,
-            _zygote(settings),
+            _zygote(settings, slot),
             plan_extra={"font_cache": _font_cache(root)},
         )
 
@@ -194,21 +194,39 @@ def warm_up(root):
 _zygote_of_this_process = []  # [Zygote or None] once asked for
 
 
-def _zygote(settings):
+def _zygote(settings, slot):
     """This process's warm interpreter (``grading.zygote``) its notebook runs are forked from,
-    started on first use; None when it is turned off or cannot start (then each starts afresh)."""
+    started on first use and tried once on a one-cell run in ``slot``; None when it is turned off,
+    cannot start or fails that run (then each run starts a new interpreter)."""
     from .zygote import Zygote, ZygoteError
 
     if not settings.zygote:
         return None
     if not _zygote_of_this_process:
         try:
-            _zygote_of_this_process.append(Zygote())
-            _close_at_exit()
+            zygote = Zygote()
         except (ZygoteError, OSError) as exc:
             _zygote_of_this_process.append(None)
             print(f"grading without a zygote: {exc}")
+            return None
+        _zygote_of_this_process.append(zygote)
+        _close_at_exit()
+        _try_zygote(zygote, settings, slot)
     return _zygote_of_this_process[0]
+
+
+def _try_zygote(zygote, settings, slot):
+    """Fork one run of ``pass`` before any student's: a zygote that cannot set a run up on this
+    machine must cost speed, never a student's cells (its failures look like the notebook's)."""
+    from .execute import run_plan
+    from .sandbox import private_folder
+
+    with private_folder(settings.limits, settings.unsandboxed, prefix="grade-probe-") as workdir:
+        cells = [{"index": 0, "source": "pass", "role": "locked"}]
+        execution = run_plan(cells, Path(workdir), _env("", "judge"), _sandbox(settings, slot), 60, 0, 120, zygote)
+    if execution.cells[0].status != "ok" or execution.flags:
+        zygote.broken = f"its trial run failed: {execution.cells[0].error} {execution.raw_output[-300:]}".strip()
+        print(f"grading without a zygote: {zygote.broken}")
 
 
 def _close_zygote():

@@ -116,11 +116,11 @@ def _check_credentials(uid):
 def _become(spawn, fds):
     """The spawned process: the run's folder, environment, streams and module; never returns."""
     os.setsid()
-    if spawn["uid"] is not None:
-        _check_credentials(spawn["uid"])
     for fd, number in zip(fds, (1, 2, CHANNEL_FD)):
         os.dup2(fd, number)
     os.closerange(CHANNEL_FD + 1, 1 << 16)
+    if spawn["uid"] is not None:
+        _check_credentials(spawn["uid"])  # its refusal is in the run's raw output
     _libc("prctl", PR_SET_DUMPABLE, 1, 0, 0, 0)  # /proc/self as after an exec (a uid change cleared it)
     os.chdir(spawn["folder"])
     os.environ.clear()

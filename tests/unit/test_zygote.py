@@ -34,9 +34,9 @@ def slot():
 
 
 @pytest.fixture(scope="module")
-def zygote():
+def zygote(slot):
     engine._close_zygote()
-    started = engine._zygote(Settings())
+    started = engine._zygote(Settings(), slot)
     assert isinstance(started, Zygote)
     yield started
     engine._close_zygote()
@@ -52,7 +52,7 @@ class Plan:
 
 
 def run(zygote, slot, *sources, student="s01", mode="probe", settings=Settings()):
-    assert engine._zygote(settings) in (zygote, None)
+    assert engine._zygote(settings, slot) in (zygote, None)
     return engine._run(Plan(*sources), student, mode, settings, slot)
 
 
@@ -168,6 +168,27 @@ def test_a_broken_zygote_costs_only_speed(slot, capsys, monkeypatch):
     assert zygote.broken and "zygote failed" in capsys.readouterr().out
     with pytest.raises(ZygoteError):
         zygote.spawn("runner", [], "/nonexistent", {}, {}, ())
+
+
+def test_a_zygote_whose_trial_run_fails_is_not_used(slot, monkeypatch, capsys):
+    """A child that cannot set a run up exits before the first cell, which would look like the
+    notebook's crash: the trial run finds it, and the worker starts new interpreters instead."""
+    ask = Zygote.ask
+
+    def with_root_uid(self, request, fds=()):  # root's uid is not mapped in the sandbox: setresuid fails
+        if "spawn" in request:
+            request["spawn"]["uid"] = 0
+        return ask(self, request, fds)
+
+    monkeypatch.setattr(Zygote, "ask", with_root_uid)
+    monkeypatch.setattr(engine, "_zygote_of_this_process", [])
+    try:
+        assert engine._zygote(Settings(), slot).broken
+        assert "grading without a zygote: its trial run failed" in capsys.readouterr().out
+        execution = engine._run(Plan("x = 1", "y = x + 1"), "s01", "probe", Settings(), slot)
+        assert statuses(execution) == ["ok", "ok"]
+    finally:
+        engine._close_zygote()
 
 
 def test_the_zygote_refuses_a_request_it_does_not_know(zygote):
