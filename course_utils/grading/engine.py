@@ -204,7 +204,7 @@ def _zygote(settings, slot):
         return None
     if not _zygote_of_this_process:
         try:
-            zygote = Zygote()
+            zygote = Zygote({k: v for k, v in _env("", "").items() if k not in (STUDENT_VARIABLE, MODE_VARIABLE)})
         except (ZygoteError, OSError) as exc:
             _zygote_of_this_process.append(None)
             print(f"grading without a zygote: {exc}")

@@ -13,7 +13,7 @@ checks its own credentials before anything of the run executes, and dies with th
 grader kills the placeholder's bwrap. Forked processes share the zygote's address layout, stack
 canary and string-hash seed; so the judge, which reads student-written data, is never forked.
 
-    zygote = Zygote()                                   # grader side, one per worker
+    zygote = Zygote(env)                                # grader side, one per worker
     process, stdout = start("runner", ["plan.json"], workdir, env, sandbox, zygote, channel_fd)
     zygote.close()
 
@@ -331,20 +331,12 @@ def _placeholder(folder, sandbox):
 class Zygote:
     """The zygote of one grading worker (see module docstring)."""
 
-    def __init__(self):
+    def __init__(self, env):
+        """env: the environment the runs share; the zygote imports under it, in a folder of its own."""
         self.lock, self.broken = threading.Lock(), ""
         self.home = tempfile.TemporaryDirectory(prefix="grade-zygote-")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {
-            "HOME": self.home.name,
-            "MPLCONFIGDIR": self.home.name,
-            "MPLBACKEND": "Agg",
-            "PATH": "/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            **{k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
-            CONTROL_VARIABLE: str(theirs.fileno()),
-        }
+        env = {**env, "HOME": self.home.name, "MPLCONFIGDIR": self.home.name, CONTROL_VARIABLE: str(theirs.fileno())}
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "course_utils.grading.zygote"],

@@ -160,7 +160,7 @@ def test_a_cell_that_kills_its_process_is_recovered_and_the_zygote_lives_on(zygo
 
 
 def test_a_broken_zygote_costs_only_speed(slot, capsys, monkeypatch):
-    zygote = Zygote()
+    zygote = Zygote({"PATH": "/usr/bin:/bin"})
     zygote.close()  # as if it had died
     monkeypatch.setattr(engine, "_zygote_of_this_process", [zygote])
     execution = run(zygote, slot, "import os", "x = os.getpid()")
