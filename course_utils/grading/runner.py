@@ -117,14 +117,22 @@ def _records_text(run_state):
     return "[" + ",".join(records) + "]"
 
 
-def run(plan, channel):
-    """Execute the plan's cells in order; one ``start`` and one ``done`` line per cell."""
-    # loaded before the guard's snapshot of the objects it watches
+def preload():
+    """Import what every run needs before its first cell (the zygote imports it once for all runs)."""
     import matplotlib.font_manager  # noqa: F401 (its first import runs fc-list: not the student's doing)
+    import matplotlib.pyplot  # noqa: F401
     import numpy.testing  # noqa: F401
     import sympy  # noqa: F401
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
 
     from course_utils import blas, checks, gradcheck  # noqa: F401
+    from course_utils.grading import guard  # noqa: F401
+
+
+def run(plan, channel):
+    """Execute the plan's cells in order; one ``start`` and one ``done`` line per cell."""
+    preload()  # before the guard's snapshot of the objects it watches
+    from course_utils import checks
     from course_utils.grading.guard import Guard
     from course_utils.protocol import RUN
 

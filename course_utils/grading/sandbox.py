@@ -124,7 +124,7 @@ def sandbox_command(argv, private_dir, env, limits=Limits(), readable=(), slot=0
     private_dir = os.path.realpath(private_dir)
     if not os.path.isdir(private_dir):
         raise ValueError(f"private_dir {private_dir} is not a directory")
-    uid = _slot_uid(slot)
+    uid = slot_uid(slot)
     readable = [os.path.realpath(p) for p in map(os.fspath, readable)]
     for path in [*_interpreter_paths(), *readable]:
         if _under(path, private_dir):
@@ -153,7 +153,8 @@ def sandbox_command(argv, private_dir, env, limits=Limits(), readable=(), slot=0
     return [SH, "-c", 'echo $$ > "$0" && exec "$@"', procs, *command] if procs else command
 
 
-def _slot_uid(slot):
+def slot_uid(slot):
+    """The uid (and gid) of ``slot``'s sandboxes."""
     if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < MAX_SLOTS:
         raise ValueError(f"slot must be an int in 0..{MAX_SLOTS - 1}, not {slot!r}")
     return UID_BASE + slot

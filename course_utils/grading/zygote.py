@@ -234,15 +234,11 @@ def main():
     """Import what the runner imports, say ``ready`` on stdout, then serve."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     before = dict(os.environ)
-    import matplotlib.font_manager  # noqa: F401 (reads the font list once, for every child)
-    import matplotlib.pyplot  # noqa: F401
-    import numpy.testing  # noqa: F401
-    import sympy  # noqa: F401
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from course_utils import explorer, numerics, training, variants  # noqa: F401 (what notebooks import)
 
-    from course_utils import blas, checks, explorer, gradcheck, numerics, training, variants  # noqa: F401
+    from . import runner
 
-    from . import guard, runner  # noqa: F401
+    runner.preload()
 
     _SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if k not in before})
     control = socket.socket(fileno=int(os.environ.pop(CONTROL_VARIABLE)))
@@ -375,7 +371,7 @@ class Zygote:
         ``sandbox_command(..., **sandbox)`` would run it; fds: its (stdout, stderr, channel). A Spawned;
         ZygoteError when that cannot be done (then every later call fails at once)."""
         from .execute import kill_group
-        from .sandbox import INSIDE, UID_BASE, memory_cgroup
+        from .sandbox import INSIDE, memory_cgroup, slot_uid
 
         if self.broken:
             raise ZygoteError(self.broken)
@@ -386,7 +382,7 @@ class Zygote:
             "env": env,
             "folder": os.fspath(folder) if unsandboxed else INSIDE,
             "limits": limits.rlimits(processes=not unsandboxed),
-            "uid": None if unsandboxed else UID_BASE + sandbox.get("slot", 0),
+            "uid": None if unsandboxed else slot_uid(sandbox.get("slot", 0)),
             "cgroup": None if unsandboxed else memory_cgroup(sandbox.get("slot", 0), limits.total_memory_bytes),
         }
         placeholder, pidfd = _placeholder(folder, sandbox) if not unsandboxed else (None, None)
