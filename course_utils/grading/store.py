@@ -132,15 +132,17 @@ def _status_table():
 
 
 def _retryable(exc):
-    """Lock timeouts, serialisation failures and lost insert races: worth a fresh transaction."""
+    """Lock timeouts, serialisation failures and lost insert or create races: worth a fresh transaction."""
     from nbgrader.api import InvalidEntry
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
     if isinstance(exc, (IntegrityError, InvalidEntry)):
         return True  # another writer created the same student/submission/status row first
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(getattr(exc, "orig", None), "pgcode", None)
+    if isinstance(exc, DBAPIError) and code in ("42P07", "42710"):
+        return True  # PostgreSQL: another writer created the status table (or its row type) at the same moment
     if isinstance(exc, OperationalError):
         text = str(exc).lower()
-        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         return "locked" in text or "busy" in text or code in ("40001", "40P01")
     return False
 

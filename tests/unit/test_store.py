@@ -351,3 +351,23 @@ def test_term_roster_due_date_late_penalty_missing_and_pending(db_url, tmp_path)
         submission = gradebook.find_submission(ASSIGNMENT, "alice")
         assert submission.late_submission_penalty == pytest.approx(raw * share)
         assert gradebook.find_student("bob").first_name == "Bob"
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    "sqlstate, retried",
+    [("42P07", True), ("42710", True), ("40001", False), ("42601", False)],  # 40001 is retried as OperationalError
+)
+def test_a_lost_race_to_create_the_status_table_is_retried(sqlstate, retried):
+    """PostgreSQL's CREATE TABLE IF NOT EXISTS is not atomic: a writer that loses the race gets
+    duplicate_table (42P07) or duplicate_object (42710, the table's row type); a syntax error is not retried."""
+    from sqlalchemy.exc import ProgrammingError
+
+    from course_utils.grading.store import _retryable
+
+    assert _retryable(ProgrammingError("CREATE TABLE ...", {}, _PgError(sqlstate))) is retried
